@@ -1,0 +1,19 @@
+"""lmm_core: a small linear mixed model engine that gives lme4's answers, and the
+teaching computations (pooling, shrinkage, simulation) built on it.
+
+    from lmm_core import lmer
+    fit = lmer("Reaction ~ Days + (Days | Subject)", data)
+    print(fit.summary())
+
+Pure numerics: numpy, scipy, pandas, formulaic. No Streamlit, no Plotly.
+"""
+from .design import Design, TermData, build_design
+from .errors import DataError, FitError, FormulaError, LmmError
+from .formula import parse_formula
+from .model import LinearMixedModel, lmer
+from .results import LmerFit, VarCorrTerm
+
+__all__ = [
+    "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
+    "parse_formula", "LmmError", "FormulaError", "DataError", "FitError",
+]

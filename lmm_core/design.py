@@ -1,0 +1,270 @@
+"""From a data frame and a parsed formula to the arrays a mixed model needs.
+
+Mirrors what lme4's ``lFormula`` does: keep the complete rows of the columns the
+formula uses, turn grouping columns into factors, build X with lme4's column
+names (dropping rank-deficient columns as lme4 does), and build each random
+term's columns Z_k with the group index of every row.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from formulaic import model_matrix
+
+from .errors import DataError, FormulaError
+from .formula import ParsedFormula, RandomTerm, parse_formula
+
+# The functions formulaic may call; the parser only lets these names through.
+_CONTEXT = {"log": np.log, "log10": np.log10, "exp": np.exp, "sqrt": np.sqrt}
+
+RANK_TOLERANCE = 1e-7  # lme4/R's qr() tolerance
+
+
+@dataclass
+class TermData:
+    """The random term ``(expr | group)`` as arrays: Z (n × q) and each row's group."""
+
+    Z: np.ndarray
+    codes: np.ndarray  # group index of each row, 0..len(levels)-1
+    levels: list[str]
+    names: list[str]  # lme4 column names, e.g. ["(Intercept)", "Days"]
+    group: str  # grouping factor name, e.g. "Subject" or "g2:g1"
+    label: str = ""
+    spec: object = None  # formulaic ModelSpec of expr, for predictions
+
+    @property
+    def q(self) -> int:
+        return self.Z.shape[1]
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+
+@dataclass
+class Design:
+    y: np.ndarray
+    X: np.ndarray
+    fixed_names: list[str]
+    terms: list[TermData]
+    response_name: str = "y"
+    formula: ParsedFormula | None = None
+    frame: pd.DataFrame | None = None  # the complete rows used, original index kept
+    n_dropped: int = 0
+    dropped_columns: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    fixed_spec: object = None
+    kept_columns: np.ndarray | None = None  # indices of X's formulaic columns kept
+
+
+# -- names ------------------------------------------------------------------
+_BRACKET = re.compile(r"^(.*)\[(?:T\.)?(.*)\]$")
+
+
+def lme4_name(formulaic_name: str) -> str:
+    """``Intercept`` -> ``(Intercept)``, ``sex[T.male]`` -> ``sexmale``, parts of ``a:b`` alike."""
+    if formulaic_name == "Intercept":
+        return "(Intercept)"
+    parts = []
+    for part in _split_interaction(formulaic_name):
+        part = part.replace("`", "")
+        m = _BRACKET.match(part)
+        parts.append(m.group(1) + m.group(2) if m else part)
+    return ":".join(parts)
+
+
+def _split_interaction(name: str) -> list[str]:
+    """Split at ':' that are not inside [...] (factor levels may contain ':')."""
+    parts, depth, cur = [], 0, ""
+    for ch in name:
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == ":" and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return parts
+
+
+# -- factors ----------------------------------------------------------------
+def format_level(v) -> str:
+    """A numeric level as R prints it in a factor label: 308 -> "308", 1.5 -> "1.5"."""
+    f = float(v)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and level labels, with levels ordered as R's factor() would order them."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cat = column.cat.remove_unused_categories()
+        return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
+    if pd.api.types.is_bool_dtype(column):
+        values = column.map({False: "FALSE", True: "TRUE"})
+        uniques = sorted(values.unique())
+        return pd.Categorical(values, categories=uniques).codes.astype(np.int64), uniques
+    if pd.api.types.is_numeric_dtype(column):
+        uniques, codes = np.unique(column.to_numpy(), return_inverse=True)
+        return codes.astype(np.int64), [format_level(u) for u in uniques]
+    values = column.astype(str)
+    uniques = sorted(values.unique())
+    return pd.Categorical(values, categories=uniques).codes.astype(np.int64), uniques
+
+
+def group_codes(frame: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """The interaction of one or more factors; levels ordered by the first factor, then the next."""
+    codes, levels = factor_codes(frame[factors[0]])
+    for name in factors[1:]:
+        c2, l2 = factor_codes(frame[name])
+        combined = codes * len(l2) + c2
+        present, codes = np.unique(combined, return_inverse=True)
+        levels = [f"{levels[p // len(l2)]}:{l2[p % len(l2)]}" for p in present]
+    return codes.astype(np.int64), levels
+
+
+# -- building ---------------------------------------------------------------
+def _categorise(frame: pd.DataFrame, names) -> pd.DataFrame:
+    """Text and logical columns become factors holding only the levels present."""
+    for name in names:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            frame[name] = col.cat.remove_unused_categories()
+        elif pd.api.types.is_bool_dtype(col):
+            frame[name] = pd.Categorical(col.map({False: "FALSE", True: "TRUE"}))
+        elif not pd.api.types.is_numeric_dtype(col):
+            values = col.astype(str)
+            frame[name] = pd.Categorical(values, categories=sorted(values.unique()))
+    return frame
+
+
+def _is_numeric(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _matrix(spec: str, frame: pd.DataFrame, what: str):
+    try:
+        mm = model_matrix(spec, frame, context=_CONTEXT, na_action="ignore")
+    except Exception as exc:  # formulaic's own errors, re-said in plain words
+        raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {exc}") from None
+    return mm
+
+
+def independent_columns(X: np.ndarray, tol: float = RANK_TOLERANCE) -> np.ndarray:
+    """Indices of the columns to keep: a column that the earlier ones explain is dropped (R's qr order)."""
+    keep: list[int] = []
+    basis = np.zeros((X.shape[0], 0))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        norm = np.linalg.norm(x)
+        if norm == 0:
+            continue
+        r = x - basis @ (basis.T @ x)
+        r = r - basis @ (basis.T @ r)  # second pass for stability
+        rn = np.linalg.norm(r)
+        if rn > tol * norm:
+            keep.append(j)
+            basis = np.column_stack([basis, r / rn])
+    return np.array(keep, dtype=np.int64)
+
+
+def check_finite(frame: pd.DataFrame, names) -> None:
+    for name in names:
+        col = frame[name]
+        if _is_numeric(col):
+            values = col.to_numpy(dtype=float)
+            bad = ~np.isfinite(values)
+            if bad.any():
+                raise DataError(
+                    f"Column '{name}' has {int(bad.sum())} infinite value(s) (e.g. row {col.index[bad][0]}). "
+                    "Replace or remove them."
+                )
+
+
+def build_design(formula: str | ParsedFormula, data: pd.DataFrame) -> Design:
+    """Model arrays for ``formula`` on ``data``; raises FormulaError or DataError."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("The data must be a table (a pandas DataFrame).")
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise DataError("The data set is empty: it has no rows or no columns.")
+    data = data.rename(columns=str)
+    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns)
+    used = list(parsed.variables)
+
+    frame = data[used].copy()
+    for name in used:
+        if frame[name].isna().all():
+            raise DataError(f"Column '{name}' has no values at all (every entry is missing).")
+    complete = frame.notna().all(axis=1)
+    n_dropped = int((~complete).sum())
+    frame = frame.loc[complete]
+    if frame.shape[0] == 0:
+        raise DataError("No row has values for all the columns the model uses.")
+    check_finite(frame, used)
+
+    messages = []
+    if n_dropped:
+        messages.append(f"{n_dropped} row(s) with missing values were dropped (as lme4 does).")
+
+    grouping = set(parsed.grouping_columns)
+    frame = _categorise(frame, [n for n in used if n not in grouping])
+
+    y = _response(parsed, frame)
+    X, fixed_names, spec, kept, dropped = _fixed(parsed, frame)
+    if dropped:
+        messages.append(
+            f"The fixed-effects matrix is rank deficient, so {len(dropped)} column(s) were dropped "
+            f"(as lme4 does): {', '.join(dropped)}."
+        )
+    terms = [_random_term(t, frame) for t in parsed.random]
+    return Design(
+        y=y, X=X, fixed_names=fixed_names, terms=terms,
+        response_name=parsed.response.replace("`", "").replace(" ", ""),
+        formula=parsed, frame=frame, n_dropped=n_dropped, dropped_columns=dropped,
+        messages=messages, fixed_spec=spec, kept_columns=kept,
+    )
+
+
+def _response(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray:
+    for name in parsed.variables:
+        if f"`{name}`" in parsed.response and not _is_numeric(frame[name]):
+            sample = frame[name].astype(str).iloc[0]
+            raise DataError(
+                f"The response '{name}' must be numeric, but it holds text such as '{sample}'. "
+                "Choose a numeric column to explain."
+            )
+    mm = _matrix("0 + " + parsed.response, frame, "response")
+    if mm.shape[1] != 1:
+        raise DataError("The response must be a single numeric column.")
+    y = mm.to_numpy(dtype=float)[:, 0]
+    if not np.all(np.isfinite(y)):
+        raise DataError("The response has values that are not finite numbers after the transform (e.g. log of 0).")
+    return y
+
+
+def _fixed(parsed: ParsedFormula, frame: pd.DataFrame):
+    mm = _matrix(parsed.fixed, frame, "fixed-effects matrix")
+    X = mm.to_numpy(dtype=float)
+    if not np.all(np.isfinite(X)):
+        raise DataError("A fixed-effects column is not finite after its transform (e.g. log of 0 or sqrt of a negative).")
+    names = [lme4_name(c) for c in mm.columns]
+    kept = independent_columns(X)
+    dropped = [names[j] for j in range(len(names)) if j not in set(kept.tolist())]
+    return X[:, kept], [names[j] for j in kept], mm.model_spec, kept, dropped
+
+
+def _random_term(term: RandomTerm, frame: pd.DataFrame) -> TermData:
+    mm = _matrix(term.expr, frame, f"random-effects term ({term.label})")
+    Z = mm.to_numpy(dtype=float)
+    if Z.shape[1] == 0:
+        raise FormulaError(f"The random-effects term ({term.label}) has no columns.")
+    if not np.all(np.isfinite(Z)):
+        raise DataError(f"The random-effects term ({term.label}) has values that are not finite numbers.")
+    codes, levels = group_codes(frame, term.factors)
+    return TermData(
+        Z=Z, codes=codes, levels=levels, names=[lme4_name(c) for c in mm.columns],
+        group=term.group_name, label=term.label, spec=mm.model_spec,
+    )

@@ -1,0 +1,223 @@
+"""Blocked Cholesky kernels: everything that is evaluated once per value of θ.
+
+For a value of θ the penalized least-squares problem is solved through
+
+    L Lᵀ   = Λᵀ Zᵀ Z Λ + I                       (random-effects block)
+    R_ZXy  = L⁻¹ Λᵀ Zᵀ [X y]                     (off-diagonal block)
+    Lxy Lxyᵀ = [X y]ᵀ [X y] − R_ZXyᵀ R_ZXy         (fixed-effects-and-response block)
+
+The last block is the [X y] trick of MixedModels.jl: its Cholesky factor holds
+R_X (top left), the fixed-effects solution's right side (last row) and, on its
+last diagonal element, the square root of the penalized residual sum of squares.
+
+Two kernels share one interface:
+- ``OneFactorKernel``: all random terms share one grouping factor (the common
+  case). Zᵀ Z is block diagonal, so every step is a stack of small q × q
+  problems, one per group, done in a handful of vectorised numpy calls; nothing
+  grows with the number of rows, and no (groups·q)² matrix is ever built.
+- ``GeneralKernel``: crossed or nested factors. Dense, slower, general.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+# Small stacks are faster with explicit loops over q than with LAPACK per group.
+SMALL_Q = 6
+
+
+def theta_pattern(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each θ entry in a q × q lower-triangular block, column-major (lme4's order)."""
+    rows, cols = [], []
+    for c in range(q):
+        for r in range(c, q):
+            rows.append(r)
+            cols.append(c)
+    return np.array(rows), np.array(cols)
+
+
+# -- stacked small-matrix helpers ----------------------------------------------
+def stacked_cholesky(A: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of a stack (m, q, q) of positive definite matrices."""
+    q = A.shape[-1]
+    if q > SMALL_Q:
+        return np.linalg.cholesky(A)
+    L = np.zeros_like(A)
+    for j in range(q):
+        d = A[:, j, j] - np.einsum("mk,mk->m", L[:, j, :j], L[:, j, :j])
+        L[:, j, j] = np.sqrt(d)
+        for i in range(j + 1, q):
+            s = A[:, i, j] - np.einsum("mk,mk->m", L[:, i, :j], L[:, j, :j])
+            L[:, i, j] = s / L[:, j, j]
+    return L
+
+
+def stacked_forward(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Solve L X = B for a stack of lower-triangular L (m, q, q) and B (m, q, k)."""
+    q = L.shape[-1]
+    if q > SMALL_Q:
+        return np.linalg.solve(L, B)
+    X = np.empty_like(B)
+    for i in range(q):
+        s = B[:, i, :] - np.einsum("mk,mkc->mc", L[:, i, :i], X[:, :i, :])
+        X[:, i, :] = s / L[:, i, i][:, None]
+    return X
+
+
+def stacked_backward(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Solve Lᵀ X = B for a stack of lower-triangular L (m, q, q) and B (m, q)."""
+    q = L.shape[-1]
+    X = np.empty_like(B)
+    for i in range(q - 1, -1, -1):
+        s = B[:, i] - np.einsum("mk,mk->m", L[:, i + 1 :, i], X[:, i + 1 :])
+        X[:, i] = s / L[:, i, i]
+    return X
+
+
+def group_sums(codes: np.ndarray, m: int, values: np.ndarray) -> np.ndarray:
+    """Sum rows of ``values`` (n, k) within each group -> (m, k)."""
+    out = np.empty((m, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=m)
+    return out
+
+
+# -- kernels ------------------------------------------------------------------
+class OneFactorKernel:
+    """All random terms share one grouping factor: per-group q × q blocks, stacked."""
+
+    def __init__(self, y, X, Z, codes, m, theta_rows, theta_cols):
+        n, self.q = Z.shape
+        self.m = m
+        self.p = X.shape[1]
+        Xy = np.column_stack([X, y])
+        q, k = self.q, self.p + 1
+        outer = (Z[:, :, None] * Z[:, None, :]).reshape(n, q * q)
+        self.ZtZ_flat = group_sums(codes, m, outer)  # (m, q·q), row-major per group
+        self.ZtZ = self.ZtZ_flat.reshape(m, q, q)
+        cross = (Z[:, :, None] * Xy[:, None, :]).reshape(n, q * k)
+        self.ZtXy = group_sums(codes, m, cross).reshape(m, q, k)
+        self.XytXy = Xy.T @ Xy
+        self.rows, self.cols = theta_rows, theta_cols
+        self.eye_flat = np.eye(q).ravel()
+
+    def T(self, theta: np.ndarray) -> np.ndarray:
+        T = np.zeros((self.q, self.q))
+        T[self.rows, self.cols] = theta
+        return T
+
+    def factor(self, theta: np.ndarray):
+        """Return log|L|², the lower Cholesky factor of the [X y] block, and what random_effects() reuses."""
+        q, m, k = self.q, self.m, self.p + 1
+        if q == 1:
+            t = theta[0]
+            d = t * t * self.ZtZ_flat[:, 0] + 1.0
+            L = np.sqrt(d)
+            R = (t / L)[:, None] * self.ZtXy[:, 0, :]
+            logdet = float(np.log(d).sum())
+            down = self.XytXy - R.T @ R
+            return logdet, np.linalg.cholesky(down), (t, L, R)
+        T = self.T(theta)
+        # vec(Tᵀ S T) = vec(S) (T ⊗ T) for row-major vec: one matrix product for all groups.
+        A = (self.ZtZ_flat @ np.kron(T, T) + self.eye_flat).reshape(m, q, q)
+        B = T.T @ self.ZtXy  # Tᵀ Zⱼᵀ[X y] for every group j
+        if q == 2:  # closed form: the common intercept-and-slope case
+            l00 = np.sqrt(A[:, 0, 0])
+            l10 = A[:, 1, 0] / l00
+            l11 = np.sqrt(A[:, 1, 1] - l10 * l10)
+            R0 = B[:, 0, :] / l00[:, None]
+            R1 = (B[:, 1, :] - l10[:, None] * R0) / l11[:, None]
+            L = np.zeros((m, 2, 2))
+            L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = l00, l10, l11
+            R = np.stack([R0, R1], axis=1)
+            logdet = 2.0 * float(np.log(l00 * l11).sum())
+        else:
+            L = stacked_cholesky(A)
+            R = stacked_forward(L, B)
+            logdet = 2.0 * float(np.log(np.einsum("mii->mi", L)).sum())
+        flat = R.reshape(m * q, k)
+        down = self.XytXy - flat.T @ flat
+        return logdet, np.linalg.cholesky(down), (T, L, R)
+
+    def random_effects(self, theta, beta, state):
+        """Conditional modes b (m, q) and unscaled conditional covariances (m, q, q)."""
+        p = self.p
+        if self.q == 1:
+            t, L, R = state
+            u = (R[:, p] - R[:, :p] @ beta) / L
+            b = (t * u)[:, None]
+            cov = (t * t / (L * L))[:, None, None]
+            return b, cov
+        T, L, R = state
+        rhs = R[:, :, p] - R[:, :, :p] @ beta
+        u = stacked_backward(L, rhs)
+        b = u @ T.T
+        W = np.linalg.inv(L) @ T.T  # L⁻¹ Tᵀ per group
+        cov = np.swapaxes(W, 1, 2) @ W
+        return b, cov
+
+
+class GeneralKernel:
+    """Any number of terms and factors: dense (Σ m_k q_k)² random-effects block."""
+
+    def __init__(self, y, X, terms, theta_offsets, patterns):
+        n = len(y)
+        self.p = X.shape[1]
+        Xy = np.column_stack([X, y])
+        blocks, lam_rows, lam_cols, lam_index = [], [], [], []
+        self.slices = []
+        offset = 0
+        for term, t_off, (rows, cols) in zip(terms, theta_offsets, patterns):
+            q, m = term.q, term.n_levels
+            col_index = (term.codes[:, None] * q + np.arange(q)[None, :] + offset).ravel()
+            row_index = np.repeat(np.arange(n), q)
+            blocks.append(sp.csr_matrix((term.Z.ravel(), (row_index, col_index)), shape=(n, offset + m * q)))
+            base = offset + np.arange(m)[:, None] * q
+            lam_rows.append((base + rows[None, :]).ravel())
+            lam_cols.append((base + cols[None, :]).ravel())
+            lam_index.append(np.tile(np.arange(len(rows)) + t_off, m))
+            self.slices.append((offset, m, q))
+            offset += m * q
+        self.Q = offset
+        Z = sum(_pad(blocks, offset), sp.csr_matrix((n, offset)))
+        self.ZtZ = (Z.T @ Z).toarray()
+        self.ZtXy = np.asarray(Z.T @ Xy)
+        self.XytXy = Xy.T @ Xy
+        self.lam_rows = np.concatenate(lam_rows)
+        self.lam_cols = np.concatenate(lam_cols)
+        self.lam_index = np.concatenate(lam_index)
+        self.eye = np.eye(offset)
+
+    def Lambda(self, theta):
+        return sp.csr_matrix((theta[self.lam_index], (self.lam_rows, self.lam_cols)), shape=(self.Q, self.Q))
+
+    def factor(self, theta):
+        Lam = self.Lambda(theta)
+        LamT = Lam.T.tocsr()
+        M = LamT @ self.ZtZ  # Λᵀ ZᵀZ
+        A = np.asarray(LamT @ M.T) + self.eye  # Λᵀ ZᵀZ Λ + I
+        L = np.linalg.cholesky(A)
+        R = sla.solve_triangular(L, np.asarray(LamT @ self.ZtXy), lower=True, check_finite=False)
+        logdet = 2.0 * float(np.log(np.diag(L)).sum())
+        down = self.XytXy - R.T @ R
+        return logdet, np.linalg.cholesky(down), (Lam, L, R)
+
+    def random_effects(self, theta, beta, state):
+        """Per term: conditional modes (m, q) and unscaled conditional covariances (m, q, q)."""
+        Lam, L, R = state
+        p = self.p
+        u = sla.solve_triangular(L, R[:, p] - R[:, :p] @ beta, lower=True, trans="T", check_finite=False)
+        b = Lam @ u
+        W = sla.solve_triangular(L, Lam.T.toarray(), lower=True, check_finite=False)  # L⁻¹ Λᵀ
+        out = []
+        for offset, m, q in self.slices:
+            Wk = W[:, offset : offset + m * q].reshape(-1, m, q)
+            cov = np.einsum("iab,iac->abc", Wk, Wk)
+            out.append((b[offset : offset + m * q].reshape(m, q), cov))
+        return out
+
+
+def _pad(blocks, width):
+    """Give every term's sparse block the full width of Z."""
+    return [sp.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], width)) for b in blocks]

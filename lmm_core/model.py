@@ -1,0 +1,171 @@
+"""The linear mixed model and its profiled criterion, as functions of θ alone.
+
+    y = X β + Z b + ε,   b = Λθ u,   u ~ N(0, σ² I),   ε ~ N(0, σ² I)
+
+For a given θ the kernel solves the penalized least-squares problem; β and σ
+are then profiled out, so the optimizer only searches over θ (Bates et al.
+2015, sections 3.4-3.6):
+
+    ML:   d(θ) = log|L|² + n (1 + log(2π r²/n))
+    REML: d(θ) = log|L|² + log|R_X|² + (n-p) (1 + log(2π r²/(n-p)))
+
+where r² is the penalized residual sum of squares.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from .design import Design, TermData, build_design
+from .errors import DataError, FitError
+from .kernels import GeneralKernel, OneFactorKernel, theta_pattern
+
+BIG = 1e100  # criterion value for a θ where the factorisation fails
+
+
+@dataclass
+class Optimum:
+    theta: np.ndarray
+    objective: float
+    converged: bool
+    evaluations: int
+    message: str
+
+
+def lme4_term_order(terms: list[TermData]) -> list[TermData]:
+    """lme4 sorts terms by decreasing number of levels (only when the counts differ)."""
+    nl = [t.n_levels for t in terms]
+    if any(b > a for a, b in zip(nl, nl[1:])):
+        order = list(reversed(np.argsort(nl, kind="stable")))
+        return [terms[i] for i in order]
+    return list(terms)
+
+
+def check_terms(terms: list[TermData], n: int) -> None:
+    if not terms:
+        raise DataError("The formula has no random-effects term. Add one, e.g. (1 | group).")
+    for t in terms:
+        if t.n_levels < 2:
+            raise DataError(
+                f"The grouping factor '{t.group}' has only {t.n_levels} level: a random effect needs at least "
+                "2 groups (and realistically many more)."
+            )
+        if t.n_levels >= n:
+            raise DataError(
+                f"The grouping factor '{t.group}' has as many levels ({t.n_levels}) as there are observations "
+                f"({n}): every row is its own group, so the group variance cannot be told apart from the residual "
+                "variance. Group by a column that repeats."
+            )
+        if n <= t.n_levels * t.q:
+            raise DataError(
+                f"The term ({t.label}) has {t.n_levels * t.q} random effects for only {n} observations: the model "
+                "has more random-effect parameters than the data can support. Use a simpler term, e.g. (1 | "
+                f"{t.group})."
+            )
+
+
+class LinearMixedModel:
+    """A model ready to be fitted: its design and the kernel that evaluates the criterion."""
+
+    def __init__(self, design: Design):
+        y, X = np.asarray(design.y, float), np.asarray(design.X, float)
+        n = y.shape[0]
+        if n == 0:
+            raise DataError("The data set is empty.")
+        if X.shape[0] != n:
+            raise DataError("X and y have different numbers of rows.")
+        design.terms = lme4_term_order(design.terms)
+        check_terms(design.terms, n)
+        if n <= X.shape[1]:
+            raise DataError(f"Only {n} observations for {X.shape[1]} fixed effects: the model cannot be estimated.")
+        self.design = design
+        self.y, self.X = y, X
+        self.n, self.p = n, X.shape[1]
+        self.terms = design.terms
+        self.patterns = [theta_pattern(t.q) for t in self.terms]
+        sizes = [len(r) for r, _ in self.patterns]
+        self.theta_offsets = list(np.cumsum([0] + sizes[:-1]))
+        self.n_theta = int(sum(sizes))
+        diag = np.concatenate([r == c for r, c in self.patterns])
+        self.lower = np.where(diag, 0.0, -np.inf)
+        self.theta0 = diag.astype(float)
+        self.kernel = self._make_kernel()
+
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame) -> "LinearMixedModel":
+        return cls(build_design(formula, data))
+
+    def _make_kernel(self):
+        first = self.terms[0]
+        one_factor = all(
+            t.group == first.group and np.array_equal(t.codes, first.codes) for t in self.terms[1:]
+        )
+        if one_factor:
+            Z = np.column_stack([t.Z for t in self.terms])
+            rows, cols, offset = [], [], 0
+            for (r, c) in self.patterns:
+                rows.append(r + offset)
+                cols.append(c + offset)
+                offset += r.max() + 1
+            self.one_factor = True
+            return OneFactorKernel(
+                self.y, self.X, Z, first.codes, first.n_levels, np.concatenate(rows), np.concatenate(cols)
+            )
+        self.one_factor = False
+        return GeneralKernel(self.y, self.X, self.terms, self.theta_offsets, self.patterns)
+
+    # -- the criterion ----------------------------------------------------------
+    def profiled(self, theta: np.ndarray, reml: bool):
+        """Everything at θ: criterion value, Cholesky pieces and the kernel's state."""
+        logdet_L, Lxy, state = self.kernel.factor(np.asarray(theta, float))
+        p, n = self.p, self.n
+        r2 = Lxy[p, p] ** 2
+        if reml:
+            logdet_RX = 2.0 * float(np.log(np.diag(Lxy)[:p]).sum())
+            dof = n - p
+            value = logdet_L + logdet_RX + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
+        else:
+            value = logdet_L + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
+        return value, Lxy, state
+
+    def objective(self, theta, reml: bool = True) -> float:
+        """REML criterion (or deviance when ``reml=False``) at θ; the function the optimizer minimizes."""
+        try:
+            value = self.profiled(theta, reml)[0]
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return BIG
+        return value if np.isfinite(value) else BIG
+
+    def optimize(self, reml: bool = True, start=None) -> Optimum:
+        x0 = self.theta0.copy() if start is None else np.asarray(start, float).copy()
+        if x0.shape != self.theta0.shape:
+            x0 = self.theta0.copy()  # a start from another model shape is ignored
+        x0 = np.maximum(x0, self.lower)
+        bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
+        with np.errstate(all="ignore"):
+            res = minimize(
+                self.objective, x0, args=(reml,), method="L-BFGS-B", bounds=bounds,
+                options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 2000, "maxls": 50},
+            )
+        theta = np.asarray(res.x, float)
+        value = self.objective(theta, reml)
+        if value >= BIG:
+            raise FitError("The fit failed: the criterion could not be evaluated at the optimum.")
+        # L-BFGS-B stops on a line-search failure when finite-difference noise dominates:
+        # that is convergence at the precision available, not a failure.
+        converged = bool(res.success) or "ABNORMAL" in str(res.message)
+        return Optimum(theta, value, converged, int(res.nfev), str(res.message))
+
+    def fit(self, reml: bool = True, start=None):
+        from .results import LmerFit
+
+        return LmerFit(self, self.optimize(reml, start), reml)
+
+
+def lmer(formula: str, data: pd.DataFrame, reml: bool = True, start=None):
+    """Fit ``formula`` to ``data`` as lme4's ``lmer`` does. REML by default; ``start`` is a θ to warm-start from."""
+    return LinearMixedModel.from_formula(formula, data).fit(reml=reml, start=start)

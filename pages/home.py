@@ -1,0 +1,43 @@
+"""Start here: what the app teaches and which data sets it uses."""
+
+import pandas as pd
+import streamlit as st
+
+import datasets
+
+st.title("Shrinkage Lab")
+
+st.markdown(
+    """
+Welcome! This app is a hands-on tour of **linear mixed models**: models for data
+that come in groups, like several measurements of the same person.
+
+With grouped data there are three ways to fit a line:
+
+- **Complete pooling**: ignore the groups and fit one line for everyone.
+- **No pooling**: fit a separate line for each group, as if the groups had
+  nothing in common.
+- **Partial pooling**: the mixed-model way. Each group gets its own line,
+  but each line is pulled towards the overall line. Groups with little or noisy
+  data are pulled more. This pull is called **shrinkage**.
+
+Use the menu on the left to move through the pages in order. You can switch
+data sets as you go and watch how the amount of shrinkage changes.
+"""
+)
+
+st.subheader("The data sets")
+
+rows = [
+    {
+        "Data set": meta.title,
+        "Rows": meta.n_rows,
+        "Grouped by": meta.group_label,
+        "Groups": meta.n_groups,
+        "Story": meta.story,
+    }
+    for meta in datasets.CATALOGUE.values()
+]
+st.table(pd.DataFrame(rows), hide_index=True)
+
+st.caption("Where the data come from, and what every column means: see datasets/README.md.")
