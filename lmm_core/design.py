@@ -145,12 +145,70 @@ def _is_numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def _matrix(spec: str, frame: pd.DataFrame, what: str):
+class SimpleSpec:
+    """Model-matrix spec for the common case: numeric columns added up, with or without an intercept.
+
+    Built without formulaic (which costs milliseconds per matrix) so that refits on every
+    slider move stay fast; it offers the one method of formulaic's ModelSpec the engine uses.
+    """
+
+    def __init__(self, intercept: bool, columns: list[str]):
+        self.intercept = intercept
+        self.columns = columns
+        self.names = (["Intercept"] if intercept else []) + columns
+
+    def values(self, data: pd.DataFrame) -> np.ndarray:
+        out = np.empty((len(data), len(self.names)))
+        if self.intercept:
+            out[:, 0] = 1.0
+        for j, c in enumerate(self.columns, start=int(self.intercept)):
+            out[:, j] = data[c].to_numpy(dtype=float)
+        return out
+
+    def get_model_matrix(self, data: pd.DataFrame, na_action=None) -> pd.DataFrame:
+        return pd.DataFrame(self.values(data), columns=self.names, index=data.index)
+
+
+_SIMPLE_ITEM = re.compile(r"^(?:`([^`]+)`|(0|1|- 1))$")
+
+
+def simple_spec(spec: str, frame: pd.DataFrame) -> SimpleSpec | None:
+    """A SimpleSpec when ``spec`` only adds numeric columns (and 0/1/-1), else None."""
+    intercept, columns = True, []
+    for i, item in enumerate(spec.split(" + ")):
+        m = _SIMPLE_ITEM.match(item.strip())
+        if m is None:
+            return None
+        name, number = m.groups()
+        if number is not None:
+            if number == "1":
+                intercept = True
+            elif number == "0" or number == "- 1":
+                intercept = False
+            continue
+        if name in columns or not _is_numeric(frame[name]):
+            return None
+        columns.append(name)
+    return SimpleSpec(intercept, columns)
+
+
+class _Matrix:
+    """What the builders need from a model matrix, whichever way it was made."""
+
+    def __init__(self, values: np.ndarray, columns: list[str], spec):
+        self.values, self.columns, self.model_spec = values, columns, spec
+        self.shape = values.shape
+
+
+def _matrix(spec: str, frame: pd.DataFrame, what: str) -> _Matrix:
+    simple = simple_spec(spec, frame)
+    if simple is not None:
+        return _Matrix(simple.values(frame), simple.names, simple)
     try:
         mm = model_matrix(spec, frame, context=_CONTEXT, na_action="ignore")
     except Exception as exc:  # formulaic's own errors, re-said in plain words
         raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {exc}") from None
-    return mm
+    return _Matrix(mm.to_numpy(dtype=float), list(mm.columns), mm.model_spec)
 
 
 def independent_columns(X: np.ndarray, tol: float = RANK_TOLERANCE) -> np.ndarray:
@@ -190,17 +248,21 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame) -> Design:
         raise DataError("The data must be a table (a pandas DataFrame).")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise DataError("The data set is empty: it has no rows or no columns.")
-    data = data.rename(columns=str)
+    if not all(isinstance(c, str) for c in data.columns):
+        data = data.rename(columns=str)
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns)
     used = list(parsed.variables)
 
-    frame = data[used].copy()
-    for name in used:
-        if frame[name].isna().all():
-            raise DataError(f"Column '{name}' has no values at all (every entry is missing).")
-    complete = frame.notna().all(axis=1)
-    n_dropped = int((~complete).sum())
-    frame = frame.loc[complete]
+    frame = data[used]
+    missing = frame.isna().to_numpy()
+    if missing.any():
+        for j, name in enumerate(used):
+            if missing[:, j].all():
+                raise DataError(f"Column '{name}' has no values at all (every entry is missing).")
+        complete = ~missing.any(axis=1)
+        frame = frame.loc[complete]
+    frame = frame.copy()
+    n_dropped = int(missing.any(axis=1).sum())
     if frame.shape[0] == 0:
         raise DataError("No row has values for all the columns the model uses.")
     check_finite(frame, used)
@@ -239,7 +301,7 @@ def _response(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray:
     mm = _matrix("0 + " + parsed.response, frame, "response")
     if mm.shape[1] != 1:
         raise DataError("The response must be a single numeric column.")
-    y = mm.to_numpy(dtype=float)[:, 0]
+    y = mm.values[:, 0]
     if not np.all(np.isfinite(y)):
         raise DataError("The response has values that are not finite numbers after the transform (e.g. log of 0).")
     return y
@@ -247,7 +309,7 @@ def _response(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray:
 
 def _fixed(parsed: ParsedFormula, frame: pd.DataFrame):
     mm = _matrix(parsed.fixed, frame, "fixed-effects matrix")
-    X = mm.to_numpy(dtype=float)
+    X = mm.values
     if not np.all(np.isfinite(X)):
         raise DataError("A fixed-effects column is not finite after its transform (e.g. log of 0 or sqrt of a negative).")
     names = [lme4_name(c) for c in mm.columns]
@@ -258,7 +320,7 @@ def _fixed(parsed: ParsedFormula, frame: pd.DataFrame):
 
 def _random_term(term: RandomTerm, frame: pd.DataFrame) -> TermData:
     mm = _matrix(term.expr, frame, f"random-effects term ({term.label})")
-    Z = mm.to_numpy(dtype=float)
+    Z = mm.values
     if Z.shape[1] == 0:
         raise FormulaError(f"The random-effects term ({term.label}) has no columns.")
     if not np.all(np.isfinite(Z)):

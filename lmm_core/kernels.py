@@ -99,6 +99,9 @@ class OneFactorKernel:
         cross = (Z[:, :, None] * Xy[:, None, :]).reshape(n, q * k)
         self.ZtXy = group_sums(codes, m, cross).reshape(m, q, k)
         self.XytXy = Xy.T @ Xy
+        self.ZtX = np.ascontiguousarray(self.ZtXy[:, :, : self.p])
+        self.XtZ = np.ascontiguousarray(np.swapaxes(self.ZtX, 1, 2))
+        self.Zres_base = np.ascontiguousarray(self.ZtXy[:, :, self.p])
         self.rows, self.cols = theta_rows, theta_cols
         self.eye_flat = np.eye(q).ravel()
 
@@ -120,25 +123,65 @@ class OneFactorKernel:
             return logdet, np.linalg.cholesky(down), (t, L, R)
         T = self.T(theta)
         # vec(Tᵀ S T) = vec(S) (T ⊗ T) for row-major vec: one matrix product for all groups.
-        A = (self.ZtZ_flat @ np.kron(T, T) + self.eye_flat).reshape(m, q, q)
+        kron = (T[:, None, :, None] * T[None, :, None, :]).reshape(q * q, q * q)
+        A = self.ZtZ_flat @ kron + self.eye_flat
         B = T.T @ self.ZtXy  # Tᵀ Zⱼᵀ[X y] for every group j
         if q == 2:  # closed form: the common intercept-and-slope case
-            l00 = np.sqrt(A[:, 0, 0])
-            l10 = A[:, 1, 0] / l00
-            l11 = np.sqrt(A[:, 1, 1] - l10 * l10)
-            R0 = B[:, 0, :] / l00[:, None]
-            R1 = (B[:, 1, :] - l10[:, None] * R0) / l11[:, None]
+            l00 = np.sqrt(A[:, 0])
+            l10 = A[:, 2] / l00
+            l11 = np.sqrt(A[:, 3] - l10 * l10)
+            R = np.empty((m, 2, k))
+            R[:, 0] = B[:, 0] / l00[:, None]
+            R[:, 1] = (B[:, 1] - l10[:, None] * R[:, 0]) / l11[:, None]
             L = np.zeros((m, 2, 2))
             L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = l00, l10, l11
-            R = np.stack([R0, R1], axis=1)
             logdet = 2.0 * float(np.log(l00 * l11).sum())
         else:
-            L = stacked_cholesky(A)
+            L = stacked_cholesky(A.reshape(m, q, q))
             R = stacked_forward(L, B)
             logdet = 2.0 * float(np.log(np.einsum("mii->mi", L)).sum())
         flat = R.reshape(m * q, k)
         down = self.XytXy - flat.T @ flat
         return logdet, np.linalg.cholesky(down), (T, L, R)
+
+    def gradient(self, Lxy, state, reml: bool, n: int) -> np.ndarray:
+        """Exact gradient of the profiled criterion with respect to θ.
+
+        With M_j = TᵀS_jT + I (S_j = Z_jᵀZ_j), E = ∂T/∂θ_i = e_r e_cᵀ:
+          ∂ log|M|      = 2 Σ_j (S_j T M_j⁻¹)[r, c]
+          ∂ log|M|+log|R_XᵀR_X| = 2 Σ_j (S_j T W_j − H_j T M_j⁻¹)[r, c],
+                          H_j = C_j V C_jᵀ, V = (R_XᵀR_X)⁻¹, W_j = M_j⁻¹ + M_j⁻¹TᵀH_jTM_j⁻¹
+          ∂ r²          = −2 Σ_j (Z_jᵀ res_j)[r] u_j[c]            (envelope theorem)
+        """
+        p = self.p
+        T, L, R = self._square(state)
+        RXinv = np.linalg.inv(Lxy[:p, :p].T)
+        beta = RXinv @ Lxy[p, :p]
+        r2 = Lxy[p, p] ** 2
+        Linv = np.linalg.inv(L)
+        LinvT = np.swapaxes(Linv, 1, 2)
+        u = (LinvT @ (R[:, :, p:] - R[:, :, :p] @ beta[:, None]))[:, :, 0]  # u_j = L_j⁻ᵀ(c_j − R_j β)
+        Minv = LinvT @ Linv
+        ST = self.ZtZ @ T
+        Zres = self.Zres_base - self.ZtX @ beta - (ST @ u[:, :, None])[:, :, 0]
+        D2 = Zres.T @ u
+        if reml:
+            H = self.ZtX @ (RXinv @ RXinv.T) @ self.XtZ
+            TM = T @ Minv
+            D = (ST @ (Minv + np.swapaxes(TM, 1, 2) @ H @ TM) - H @ TM).sum(axis=0)
+            dof = n - p
+        else:
+            D = (ST @ Minv).sum(axis=0)
+            dof = n
+        rows, cols = self.rows, self.cols
+        return 2.0 * D[rows, cols] - 2.0 * dof * D2[rows, cols] / r2
+
+    def _square(self, state):
+        """The kernel's state with the q = 1 shortcut expanded to stacks of 1 × 1 matrices."""
+        if self.q == 1:
+            t, L, R = state
+            return np.array([[t]]), L[:, None, None], R[:, None, :]
+        return state
 
     def random_effects(self, theta, beta, state):
         """Conditional modes b (m, q) and unscaled conditional covariances (m, q, q)."""

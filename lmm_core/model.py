@@ -140,16 +140,29 @@ class LinearMixedModel:
             return BIG
         return value if np.isfinite(value) else BIG
 
+    def value_and_gradient(self, theta, reml: bool = True):
+        """Criterion and its exact gradient (one grouping factor); BIG and a zero gradient where it fails."""
+        try:
+            value, Lxy, state = self.profiled(theta, reml)
+            grad = self.kernel.gradient(Lxy, state, reml, self.n)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return BIG, np.zeros_like(theta)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return BIG, np.zeros_like(theta)
+        return value, grad
+
     def optimize(self, reml: bool = True, start=None) -> Optimum:
         x0 = self.theta0.copy() if start is None else np.asarray(start, float).copy()
         if x0.shape != self.theta0.shape:
             x0 = self.theta0.copy()  # a start from another model shape is ignored
         x0 = np.maximum(x0, self.lower)
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
+        analytic = hasattr(self.kernel, "gradient")
+        function = self.value_and_gradient if analytic else self.objective
         with np.errstate(all="ignore"):
             res = minimize(
-                self.objective, x0, args=(reml,), method="L-BFGS-B", bounds=bounds,
-                options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 2000, "maxls": 50},
+                function, x0, args=(reml,), jac=analytic or None, method="L-BFGS-B", bounds=bounds,
+                options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
             )
         theta = np.asarray(res.x, float)
         value = self.objective(theta, reml)
