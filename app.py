@@ -1,18 +1,28 @@
-"""Shrinkage Lab: the entry point. This file only sets up the pages.
+"""Shrinkage Lab: the entry point. This file only sets up the pages and the shared controls.
 
-Run it with `streamlit run app.py`. Each page lives in its own file in
-`pages/`; to add one, create the file and list it below under a section.
+Run it with `streamlit run app.py`. Each page lives in its own file in `pages/`;
+to add one, create the file and list it below under a section.
 """
 
 import streamlit as st
+
+import ui
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 
 # Section name -> pages in that section, in the order students should see them.
 SECTIONS = {
-    "Welcome": [
-        st.Page("pages/home.py", title="Start here", icon=":material/home:", default=True),
+    "Start here": [
+        st.Page("pages/home.py", title="Welcome", icon=":material/home:", url_path="welcome"),
+    ],
+    "See it": [
+        st.Page("pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
+                default=True),
+        st.Page("pages/shrinkage_map.py", title="The shrinkage map", icon=":material/scatter_plot:",
+                url_path="shrinkage-map"),
     ],
 }
 
-st.navigation(SECTIONS).run()
+page = st.navigation(SECTIONS)
+ui.shared_controls()
+page.run()

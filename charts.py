@@ -1,0 +1,267 @@
+"""Plotly figure builders shared by every page.
+
+One look for the whole app: the three pooling methods always have the same colour
+and line style (Okabe-Ito colours, safe for colour-blind viewers, plus dashes so
+they differ in greyscale too), large fonts and thick lines for projectors, and a
+light and a dark variant. Builders take plain data frames, so they do not depend
+on how a page computed them, and return a figure; pages add the caption.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Okabe & Ito (2008) colours.
+METHOD_STYLE = {
+    "complete": {"name": "Complete pooling (one line for all)", "short": "complete pooling",
+                 "color": "#E69F00", "dash": "dash", "symbol": "x"},
+    "none": {"name": "No pooling (each group alone)", "short": "no pooling",
+             "color": "#0072B2", "dash": "dot", "symbol": "circle"},
+    "partial": {"name": "Partial pooling (mixed model)", "short": "partial pooling",
+                "color": "#D55E00", "dash": "solid", "symbol": "diamond"},
+}
+TRUTH_COLOR = "#009E73"
+METHODS = tuple(METHOD_STYLE)
+
+THEMES = {
+    "light": {"paper": "#FFFFFF", "plot": "#FFFFFF", "text": "#1F2328", "grid": "#E3E6EA",
+              "points": "rgba(60, 60, 60, 0.55)", "population": "#000000", "faint": "rgba(0,0,0,0.25)"},
+    "dark": {"paper": "#0E1117", "plot": "#0E1117", "text": "#F0F2F6", "grid": "#2B313B",
+             "points": "rgba(220, 220, 220, 0.6)", "population": "#FFFFFF", "faint": "rgba(255,255,255,0.3)"},
+}
+FONT_SIZE = 17
+LINE_WIDTH = 3.5
+
+
+def palette(theme: str) -> dict:
+    return THEMES["dark" if theme == "dark" else "light"]
+
+
+def style(fig: go.Figure, theme: str = "light", *, height: int = 520, title: str | None = None,
+          uirevision: str | None = "keep") -> go.Figure:
+    """Apply the app's look. ``uirevision`` keeps zoom and legend clicks across redraws."""
+    c = palette(theme)
+    fig.update_layout(
+        template="plotly_dark" if theme == "dark" else "plotly_white",
+        paper_bgcolor=c["paper"], plot_bgcolor=c["plot"],
+        font={"size": FONT_SIZE, "color": c["text"]},
+        height=height, margin={"l": 70, "r": 20, "t": 60 if title else 30, "b": 60},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
+                "font": {"size": FONT_SIZE - 1}},
+        hoverlabel={"font_size": FONT_SIZE - 1},
+        uirevision=uirevision,
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+    )
+    fig.update_xaxes(gridcolor=c["grid"], zerolinecolor=c["grid"])
+    fig.update_yaxes(gridcolor=c["grid"], zerolinecolor=c["grid"])
+    return fig
+
+
+def nan_join(segments_x, segments_y):
+    """Many polylines in one trace: concatenate them with NaN breaks."""
+    xs, ys = [], []
+    for x, y in zip(segments_x, segments_y):
+        xs.extend(list(x) + [np.nan])
+        ys.extend(list(y) + [np.nan])
+    return np.array(xs, float), np.array(ys, float)
+
+
+# -- three ways to pool ---------------------------------------------------------
+def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, theme: str = "light",
+                   x_label: str = "x", y_label: str = "y", ncols: int = 6, faint_lines: pd.DataFrame | None = None,
+                   height_per_row: int = 190) -> go.Figure:
+    """Small multiples: one panel per group with its points and one line per pooling method.
+
+    ``obs`` has columns group, x, y; ``lines`` has group, method, x, y (two or more points per
+    group and method). ``faint_lines`` (same shape) are drawn thin and pale, e.g. full-data fits.
+    """
+    groups = list(dict.fromkeys(obs["group"].astype(str)))
+    ncols = max(1, min(ncols, len(groups)))
+    nrows = math.ceil(len(groups) / ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=groups, horizontal_spacing=0.02, vertical_spacing=0.28 / max(nrows, 1))
+    c = palette(theme)
+    obs_by = {g: d for g, d in obs.assign(group=obs["group"].astype(str)).groupby("group", sort=False)}
+    lines = lines.assign(group=lines["group"].astype(str))
+    line_by = {key: d for key, d in lines.groupby(["group", "method"], sort=False)}
+    faint_by = {}
+    if faint_lines is not None:
+        faint_by = {key: d for key, d in faint_lines.assign(group=faint_lines["group"].astype(str))
+                    .groupby(["group", "method"], sort=False)}
+    for i, g in enumerate(groups):
+        row, col = i // ncols + 1, i % ncols + 1
+        for m in methods:
+            d = faint_by.get((g, m))
+            if d is not None:
+                fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="lines", hoverinfo="skip", showlegend=False,
+                                         line={"color": METHOD_STYLE[m]["color"], "width": 1.5, "dash": "solid"},
+                                         opacity=0.35, legendgroup=m, name=f"{m} (all data)"), row=row, col=col)
+        d = obs_by.get(g)
+        if d is not None:
+            fig.add_trace(go.Scatter(
+                x=d["x"], y=d["y"], mode="markers", name="Observations", legendgroup="obs", showlegend=i == 0,
+                marker={"color": c["points"], "size": 7},
+                hovertemplate=f"{g}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>"), row=row, col=col)
+        for m in methods:
+            d = line_by.get((g, m))
+            if d is None or d["y"].isna().all():
+                continue
+            s = METHOD_STYLE[m]
+            fig.add_trace(go.Scatter(
+                x=d["x"], y=d["y"], mode="lines", name=s["name"], legendgroup=m, showlegend=i == 0,
+                line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
+                hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
+                row=row, col=col)
+    style(fig, theme, height=max(320, 90 + nrows * height_per_row))
+    fig.update_annotations(font_size=FONT_SIZE - 2)
+    for col in range(1, ncols + 1):
+        fig.update_xaxes(title_text=x_label if nrows == 1 or col == 1 else None, row=nrows, col=col)
+    fig.update_yaxes(title_text=y_label, row=math.ceil(nrows / 2), col=1)
+    return fig
+
+
+# -- shrinkage map ----------------------------------------------------------------
+def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True) -> go.Scatter:
+    """All arrows in one trace: a segment per arrow and an arrowhead marker at its end."""
+    n = len(x0)
+    xs = np.column_stack([x0, x1, np.full(n, np.nan)]).ravel()
+    ys = np.column_stack([y0, y1, np.full(n, np.nan)]).ravel()
+    sizes = np.tile([0.0, 13.0, 0.0], n)
+    text = None
+    if hover is not None:
+        text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
+    return go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend,
+                      line={"color": color, "width": width},
+                      marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": color},
+                      text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
+                      hoverinfo=None if hover is not None else "skip")
+
+
+def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellipses=(), theme: str = "light",
+                  x_label: str = "Intercept", y_label: str = "Slope", selected: str | None = None,
+                  truth: pd.DataFrame | None = None, true_ellipses=(), height: int = 620) -> go.Figure:
+    """Intercept–slope plane: an arrow per group from its own estimate to the mixed model's.
+
+    ``table``: rows per group and method (columns group, method, intercept, slope, n, estimable).
+    ``ellipses``: (level, xs, ys) contours of the estimated random-effect distribution.
+    ``truth``: optional per-group true coefficients (group, intercept, slope) for simulations.
+    """
+    c = palette(theme)
+    wide = _wide(table)
+    fig = go.Figure()
+    for k, (level, xs, ys) in enumerate(ellipses):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup="ellipse",
+                                 name="Estimated distribution of groups (50/80/95%)", showlegend=k == 0,
+                                 line={"color": c["faint"], "width": 2}))
+    for k, (level, xs, ys) in enumerate(true_ellipses):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup="true_ellipse",
+                                 name="True distribution of groups", showlegend=k == 0,
+                                 line={"color": TRUTH_COLOR, "width": 2, "dash": "dot"}))
+    est = wide[wide["estimable"]]
+    hover = [_group_hover(r, x_label, y_label) for r in est.itertuples()]
+    fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
+                               est["slope_partial"], METHOD_STYLE["partial"]["color"],
+                               "Shrinkage: own estimate → mixed model", hover))
+    for m, col in (("none", "none"), ("partial", "partial")):
+        d = est if m == "none" else wide
+        s = METHOD_STYLE[m]
+        fig.add_trace(go.Scatter(
+            x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["name"],
+            marker={"color": s["color"], "size": 9, "symbol": s["symbol"], "line": {"width": 1, "color": c["paper"]}},
+            text=[_group_hover(r, x_label, y_label) for r in d.itertuples()],
+            hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
+    if truth is not None:
+        fig.add_trace(go.Scatter(x=truth["intercept"], y=truth["slope"], mode="markers", name="True values",
+                                 marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
+                                         "line": {"width": 2}},
+                                 text=truth["group"], hovertemplate="%{text}: truth<extra></extra>"))
+    comp = table[table["method"] == "complete"].iloc[0]
+    fig.add_trace(go.Scatter(x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
+                             name=METHOD_STYLE["complete"]["name"],
+                             marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
+                                     "line": {"width": 2, "color": c["paper"]}},
+                             hovertemplate=f"Complete pooling<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects (population)",
+                             marker={"color": c["population"], "size": 16, "symbol": "star"},
+                             hovertemplate=f"Fixed effects<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
+    if selected is not None and selected in set(wide["group"]):
+        r = wide[wide["group"] == selected].iloc[0]
+        fig.add_trace(go.Scatter(x=[r["intercept_none"], r["intercept_partial"]],
+                                 y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
+                                 name=f"Selected: {selected}", text=["own", "mixed"], textposition="top center",
+                                 marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
+                                 hoverinfo="skip"))
+    style(fig, theme, height=height)
+    fig.update_xaxes(title_text=x_label)
+    fig.update_yaxes(title_text=y_label)
+    return fig
+
+
+def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str = "intercept",
+                    theme: str = "light", label: str = "Intercept", selected: str | None = None,
+                    height: int = 460) -> go.Figure:
+    """One coefficient: group estimates alone (top row) and from the mixed model (bottom row)."""
+    c = palette(theme)
+    wide = _wide(table).sort_values("n").reset_index(drop=True)
+    # A small vertical offset per group (ordered by size) keeps overlapping arrows apart.
+    wide["offset"] = np.linspace(-0.15, 0.15, len(wide)) if len(wide) > 1 else 0.0
+    wide["size"] = 7 + 13 * np.sqrt(wide["n"] / wide["n"].max())
+    est = wide[wide["estimable"]]
+    top, bottom = 1.0, 0.0
+    hover = [_group_hover(r, "Intercept", "Slope") for r in est.itertuples()]
+    fig = go.Figure()
+    fig.add_trace(_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
+                               bottom + est["offset"], METHOD_STYLE["partial"]["color"],
+                               "Shrinkage: own estimate → mixed model", hover, width=1.5))
+    for m, y, d in (("none", top, est), ("partial", bottom, wide)):
+        s = METHOD_STYLE[m]
+        fig.add_trace(go.Scatter(
+            x=d[f"{coefficient}_{m}"], y=y + d["offset"], mode="markers", name=s["name"],
+            marker={"color": s["color"], "size": d["size"], "symbol": s["symbol"],
+                    "line": {"width": 1, "color": c["paper"]}},
+            text=[_group_hover(r, "Intercept", "Slope") for r in d.itertuples()],
+            hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
+    fig.add_vline(x=population, line={"color": c["population"], "width": 2, "dash": "dash"},
+                  annotation_text="fixed effect", annotation_position="top")
+    if selected is not None and selected in set(wide["group"]):
+        r = wide[wide["group"] == selected].iloc[0]
+        fig.add_trace(go.Scatter(x=[r[f"{coefficient}_none"], r[f"{coefficient}_partial"]], y=[top, bottom],
+                                 mode="markers", name=f"Selected: {selected}", hoverinfo="skip",
+                                 marker={"size": 22, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}}))
+    style(fig, theme, height=height)
+    fig.update_yaxes(tickvals=[top, bottom], ticktext=["Own estimate<br>(no pooling)", "Mixed model<br>(partial pooling)"],
+                     range=[-0.4, 1.4], zeroline=False)
+    fig.update_xaxes(title_text=label)
+    return fig
+
+
+def _wide(table: pd.DataFrame) -> pd.DataFrame:
+    """group-level frame with intercept_/slope_ columns for no and partial pooling."""
+    none = table[table["method"] == "none"].set_index("group")
+    part = table[table["method"] == "partial"].set_index("group")
+    wide = pd.DataFrame({
+        "group": part.index.astype(str),
+        "n": part["n"].to_numpy(),
+        "estimable": none["estimable"].reindex(part.index).fillna(False).astype(bool).to_numpy(),
+        "intercept_none": none["intercept"].reindex(part.index).to_numpy(float),
+        "slope_none": none["slope"].reindex(part.index).to_numpy(float),
+        "intercept_partial": part["intercept"].to_numpy(float),
+        "slope_partial": part["slope"].to_numpy(float),
+    })
+    moved = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
+                     np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
+    wide["moved"] = moved
+    return wide.reset_index(drop=True)
+
+
+def _group_hover(r, x_label: str, y_label: str) -> str:
+    def fmt(v):
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+    own = f"({fmt(r.intercept_none)}, {fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
+    return (f"<b>{r.group}</b> (n = {r.n})<br>own estimate: {own}<br>"
+            f"mixed model: ({fmt(r.intercept_partial)}, {fmt(r.slope_partial)})<br>moved: {fmt(r.moved)}")

@@ -1,0 +1,97 @@
+"""The shrinkage map: every group as a point moving from its own estimate to the mixed model's."""
+
+import streamlit as st
+
+import charts
+import ui
+from lmm_core import tables
+from lmm_core.selection import observations
+from lmm_core.shrinkage import ellipse, intercept_shrinkage
+
+choice = ui.current()
+info = choice.data
+result = ui.pooling_for(choice)
+fit = result.fit
+pop = result.population
+kind = choice.random
+g = info.group_label
+
+st.title("The shrinkage map")
+if kind in ("both", "uncorrelated"):
+    st.markdown(
+        f"""
+Each {g} is a point in the plane of **intercept** (where its line starts) and **slope**
+(how fast it rises). The blue point is the {g}'s own regression; the arrow ends where the
+mixed model puts it. The star is the population line (fixed effects); the orange cross is the
+single regression for everyone. The rings show where the model expects {g}s to fall.
+
+Arrows point *inwards*, but not always straight at the star: the model pulls hardest in
+the direction the {g}'s own data say least about, and it uses the correlation between
+intercepts and slopes.
+"""
+    )
+else:
+    coefficient = "slope" if kind == "slope" else "intercept"
+    st.markdown(
+        f"""
+This model lets only the **{coefficient}** vary between {g}s, so there is one number per {g}.
+Top row: each {g}'s own estimate. Bottom row: the mixed model's. Arrows show the pull
+towards the fixed effect (dashed line). Bigger dots are {g}s with more observations: they
+move less.
+"""
+    )
+
+levels = list(result.group_sizes.index)
+selected = st.selectbox(f"Look closer at one {g}", levels, key="group", bind=ui.URL,
+                        help="Or click a point in the figure.")
+
+if kind in ("both", "uncorrelated"):
+    vc = fit.varcorr
+    cov = tables.random_effect_covariance(fit)
+    center = (pop["intercept"], pop["slope"])
+    rings = [(lvl, *ellipse(center, cov, levels=(lvl,))[0][1:]) for lvl in (0.5, 0.8, 0.95)]
+    fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(),
+                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
+                               y_label=f"Slope (per unit of {info.covariate})", selected=selected)
+    caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
+               f"estimate (red). Rings: 50%, 80% and 95% of {g}s under the fitted model. Star: fixed effects.")
+else:
+    fig = charts.shrinkage_strip(result.table, population=pop[coefficient], coefficient=coefficient,
+                                 theme=ui.theme(), label=coefficient.capitalize(), selected=selected)
+    caption = (f"Each {g}'s own {coefficient} (top) and the mixed model's (bottom), with arrows between; "
+               f"dot size grows with the number of observations.")
+event = ui.show(fig, caption, key="map", on_select="rerun", selection_mode="points")
+clicked = ui.clicked_group(event)
+if clicked and clicked != selected:
+    st.session_state["group"] = clicked
+    st.rerun()
+
+st.subheader(f"{g.capitalize()} {selected}")
+obs = observations(result)
+row = result.table[result.table["group"] == selected].set_index("method")
+left, right = st.columns([3, 2])
+with left:
+    if result.data.x is not None:
+        one = charts.pooling_facets(obs[obs["group"] == selected], result.lines[result.lines["group"] == selected],
+                                    theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label,
+                                    ncols=1, height_per_row=330)
+        ui.show(one, f"{g.capitalize()} {selected}: its observations and the three lines.", key="one")
+with right:
+    n = int(row.loc["partial", "n"])
+    st.metric("Observations", n)
+    own = row.loc["none"]
+    if not bool(own["estimable"]):
+        st.info(f"This {g} has too little data for a regression of its own, yet the mixed model still "
+                "gives it a line: it borrows strength from the others.")
+    frac = row.loc["partial", "shrinkage_fraction"]
+    if frac == frac:
+        st.metric("Pulled towards the population", f"{frac:.0%} of the way")
+    if kind == "intercept":
+        lam = intercept_shrinkage(result).set_index("group").loc[selected]
+        st.markdown("**Why this much?** For a random intercept the pull has a formula:")
+        st.latex(r"\lambda_j = \frac{\tau^2}{\tau^2 + \sigma^2 / n_j} = "
+                 rf"\frac{{{lam['tau2']:.4g}}}{{{lam['tau2']:.4g} + {lam['sigma2']:.4g} / {n}}} = {lam['lambda']:.3f}")
+        st.latex(r"\hat b_j = \lambda_j\,(\bar y_j - \bar x_j'\hat\beta) = "
+                 rf"{lam['lambda']:.3f} \times {lam['raw_deviation']:.4g} = {lam['b_hat']:.4g}")
+        st.caption(f"τ² is the variance between {g}s, σ² the residual variance. The engine's conditional "
+                   f"mode for this {g} is {lam['engine_b']:.6g}: the same number.")

@@ -1,0 +1,85 @@
+"""Three ways to pool: each group's own line, one line for all, and the mixed model's compromise."""
+
+import streamlit as st
+
+import charts
+import ui
+from lmm_core import tables
+from lmm_core.selection import choose_groups, observations
+
+choice = ui.current()
+info = choice.data
+result = ui.pooling_for(choice)
+
+st.title("Three ways to pool")
+st.markdown(
+    f"""
+The {info.title} data come in groups ({info.n_groups} {info.group_label}s). There are three
+ways to draw a line through each {info.group_label}'s points:
+
+- **Complete pooling** (orange, dashed) ignores the groups: one regression through all
+  the points, the same line in every panel.
+- **No pooling** (blue, dotted) fits every {info.group_label} on its own, as if the others
+  did not exist.
+- **Partial pooling** (red, solid) is the mixed model: each {info.group_label} keeps its own
+  line, but the line is pulled towards the overall one. The less a {info.group_label}'s
+  own data say, the stronger the pull.
+
+**Look for** the panels where the blue line is extreme: the red line sits between it and the
+orange one. That move is *shrinkage*.
+"""
+)
+
+METHOD_LABELS = {"complete": "Complete pooling", "none": "No pooling", "partial": "Partial pooling"}
+left, right = st.columns([2, 3])
+with left:
+    methods = st.pills(
+        "Lines to show", list(METHOD_LABELS), default=list(METHOD_LABELS), selection_mode="multi",
+        format_func=METHOD_LABELS.get, key="lines", bind=ui.URL,
+    )
+groups = list(result.group_sizes.index)
+shown = groups
+if len(groups) > 24:
+    with right:
+        how = st.radio(
+            f"Which {info.group_label}s to show", ["moved most", "random", "picked"], horizontal=True,
+            key="subset", bind=ui.URL,
+            help=f"{len(groups)} {info.group_label}s are too many panels; show a few.",
+        )
+        count = st.slider("How many panels", 4, 24, 12, key="panels", bind=ui.URL)
+        picked = []
+        if how == "picked":
+            picked = st.multiselect(f"Pick {info.group_label}s", groups, default=groups[:6], key="picked",
+                                    bind=ui.URL)
+    shown = choose_groups(result, how=how.split()[0], count=count, picked=picked, seed=1)
+
+all_obs = observations(result)
+obs = all_obs[all_obs["group"].isin(shown)]
+lines = result.lines[result.lines["group"].isin(shown)]
+fig = charts.pooling_facets(
+    obs, lines, methods=methods or [], theme=ui.theme(), x_label=info.covariate_label,
+    y_label=info.response_label, ncols=6,
+)
+note = ""
+if result.held_at_mean:
+    held = ", ".join(f"{k} = {v:.3g}" for k, v in result.held_at_mean.items())
+    note = f" Lines hold {held} at its mean."
+ui.show(
+    fig,
+    f"One panel per {info.group_label}: the points are the observations of {info.response_label} against "
+    f"{info.covariate_label}; the lines are the three fits. The mixed model's line (red) lies between the "
+    f"{info.group_label}'s own line (blue) and the line for everyone (orange).{note}",
+    key="facets",
+)
+
+with st.expander("The model's numbers (what lme4 would print)"):
+    fit = result.fit
+    st.markdown(f"Model: `{result.formula}`, fitted by REML.")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Fixed effects** (the population line)")
+        st.dataframe(tables.fixed_effects_table(fit), hide_index=False)
+    with c2:
+        st.markdown("**Variance components** (how much groups differ, and the noise)")
+        st.dataframe(tables.variance_table(fit), hide_index=True)
+    st.code(fit.summary(data_name=info.name), language=None)
