@@ -265,3 +265,47 @@ def _group_hover(r, x_label: str, y_label: str) -> str:
     own = f"({fmt(r.intercept_none)}, {fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
     return (f"<b>{r.group}</b> (n = {r.n})<br>own estimate: {own}<br>"
             f"mixed model: ({fmt(r.intercept_partial)}, {fmt(r.slope_partial)})<br>moved: {fmt(r.moved)}")
+
+
+# -- distributions of group coefficients -------------------------------------------
+DIST_ORDER = (("truth", "Truth", TRUTH_COLOR), ("none", "No pooling", METHOD_STYLE["none"]["color"]),
+              ("partial", "Partial pooling", METHOD_STYLE["partial"]["color"]))
+
+
+def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
+                              labels: dict[str, str] | None = None, height: int = 420) -> go.Figure:
+    """Violins of per-group coefficients, one panel per coefficient, one violin per method.
+
+    ``values`` has columns method ("truth" | "none" | "partial"), coefficient, value.
+    """
+    coefs = list(dict.fromkeys(values["coefficient"]))
+    labels = labels or {}
+    fig = make_subplots(rows=1, cols=len(coefs), subplot_titles=[labels.get(c, c) for c in coefs],
+                        horizontal_spacing=0.08)
+    for j, coef in enumerate(coefs, start=1):
+        for method, name, color in DIST_ORDER:
+            v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
+            if v.empty:
+                continue
+            fig.add_trace(go.Violin(x=v, name=name, orientation="h", line_color=color, fillcolor=color,
+                                    opacity=0.55, points=False, meanline_visible=True, box_visible=False,
+                                    legendgroup=method, showlegend=j == 1, spanmode="hard",
+                                    hoveron="violins", hovertemplate=f"{name}<extra></extra>"), row=1, col=j)
+    style(fig, theme, height=height)
+    fig.update_annotations(font_size=FONT_SIZE)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def bar_compare(frame: pd.DataFrame, *, x: str, y: str, color_by: str, theme: str = "light",
+                y_label: str = "", height: int = 360) -> go.Figure:
+    """Grouped bars, coloured by pooling method where ``color_by`` holds method names."""
+    fig = go.Figure()
+    for method, d in frame.groupby(color_by, sort=False):
+        s = METHOD_STYLE.get(method, {"name": str(method), "color": TRUTH_COLOR})
+        fig.add_trace(go.Bar(x=d[x], y=d[y], name=s["name"], marker_color=s["color"],
+                             hovertemplate=f"{s['name']}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
+    style(fig, theme, height=height)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=y_label)
+    return fig
