@@ -1,6 +1,6 @@
 """Shrinkage Lab: the entry point. This file only sets up the pages and the shared controls.
 
-Run it with `streamlit run app.py`. Each page lives in its own file in `pages/`;
+Run it with `streamlit run app.py`. Each page lives in its own file in `app_pages/`;
 to add one, create the file and list it below under a section.
 """
 
@@ -10,15 +10,17 @@ import ui
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 
+# The folder is app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
+# multipage layout and, on a direct link to a page, runs that file without this router.
 # Section name -> pages in that section, in the order students should see them.
 SECTIONS = {
     "Start here": [
-        st.Page("pages/home.py", title="Welcome", icon=":material/home:", url_path="welcome"),
+        st.Page("app_pages/home.py", title="Welcome", icon=":material/home:", url_path="welcome"),
     ],
     "See it": [
-        st.Page("pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
-                default=True),
-        st.Page("pages/shrinkage_map.py", title="The shrinkage map", icon=":material/scatter_plot:",
+        st.Page("app_pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
+                url_path="three-ways", default=True),
+        st.Page("app_pages/shrinkage_map.py", title="The shrinkage map", icon=":material/scatter_plot:",
                 url_path="shrinkage-map"),
     ],
 }

@@ -116,11 +116,17 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
                 hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
                 row=row, col=col)
-    style(fig, theme, height=max(320, 90 + nrows * height_per_row))
+    style(fig, theme, height=max(320, 110 + nrows * height_per_row))
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "yref": "container"},
+                      margin={"t": 90, "b": 70, "l": 80})
     fig.update_annotations(font_size=FONT_SIZE - 2)
-    for col in range(1, ncols + 1):
-        fig.update_xaxes(title_text=x_label if nrows == 1 or col == 1 else None, row=nrows, col=col)
-    fig.update_yaxes(title_text=y_label, row=math.ceil(nrows / 2), col=1)
+    fig.update_yaxes(matches="y")
+    fig.update_xaxes(matches="x")
+    # One axis title for the whole grid, centred, instead of one per panel.
+    fig.add_annotation(text=x_label, x=0.5, y=0, yref="paper", xref="paper", yshift=-55, showarrow=False,
+                       font={"size": FONT_SIZE})
+    fig.add_annotation(text=y_label, x=0, y=0.5, xref="paper", yref="paper", xshift=-65, textangle=-90,
+                       showarrow=False, font={"size": FONT_SIZE})
     return fig
 
 

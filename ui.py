@@ -28,35 +28,35 @@ class Choice:
 
 
 def shared_controls() -> None:
-    """The data-set and model chooser in the sidebar, rendered on every page by app.py."""
-    names = datasets.names()
+    """The data-set and model chooser in the sidebar, rendered on every page by app.py.
+
+    Bound widgets put their displayed option in the URL, so the options are the words a
+    student reads (data set names as in R, model labels), not internal keys.
+    """
     with st.sidebar:
         st.markdown("### Data and model")
-        name = st.selectbox(
-            "Data set", names, key="data", bind=URL,
-            format_func=lambda n: datasets.info(n).title,
-            help="The same choice applies on every page.",
-        )
+        name = st.selectbox("Data set", datasets.names(), key="data", bind=URL,
+                            help="The same choice applies on every page.")
         info = datasets.info(name)
-        keys = [m.key for m in info.models]
-        if st.session_state.get("model") not in keys:
-            st.session_state["model"] = keys[0]
-        st.selectbox(
-            "Model", keys, key="model", bind=URL,
-            format_func=lambda k: info.model(k).label,
-            help="Which coefficients vary from group to group.",
-        )
-        st.caption(f"`{info.model(st.session_state['model']).formula}`")
+        st.caption(info.title)
+        labels = [m.label for m in info.models]
+        label = st.selectbox("Model", labels, key="model", bind=URL,
+                             help="Which coefficients vary from group to group.")
+        st.caption(f"`{_model_by_label(info, label).formula}`")
+
+
+def _model_by_label(info: datasets.DatasetInfo, label: str | None) -> datasets.ModelChoice:
+    for m in info.models:
+        if m.label == label:
+            return m
+    return info.models[0]
 
 
 def current() -> Choice:
-    info = datasets.info(st.session_state.get("data") or datasets.names()[0])
-    key = st.session_state.get("model") or info.models[0].key
-    try:
-        model = info.model(key)
-    except Exception:
-        model = info.models[0]
-    return Choice(info, model)
+    names = datasets.names()
+    name = st.session_state.get("data")
+    info = datasets.info(name if name in names else names[0])
+    return Choice(info, _model_by_label(info, st.session_state.get("model")))
 
 
 def theme() -> str:
@@ -110,3 +110,8 @@ def clicked_group(event) -> str | None:
         if data is not None:
             return str(data[0] if isinstance(data, (list, tuple)) else data)
     return None
+
+
+def plural(word: str) -> str:
+    """'subject' -> 'subjects'; 'species' stays 'species'."""
+    return word if word.endswith("s") else word + "s"

@@ -14,8 +14,8 @@ result = ui.pooling_for(choice)
 st.title("Three ways to pool")
 st.markdown(
     f"""
-The {info.title} data come in groups ({info.n_groups} {info.group_label}s). There are three
-ways to draw a line through each {info.group_label}'s points:
+The {info.title} data come in groups ({info.n_groups} {ui.plural(info.group_label)}). There are three
+ways to draw a line through the points of each {info.group_label}:
 
 - **Complete pooling** (orange, dashed) ignores the groups: one regression through all
   the points, the same line in every panel.
@@ -31,23 +31,24 @@ orange one. That move is *shrinkage*.
 )
 
 METHOD_LABELS = {"complete": "Complete pooling", "none": "No pooling", "partial": "Partial pooling"}
-left, right = st.columns([2, 3])
-with left:
-    methods = st.pills(
-        "Lines to show", list(METHOD_LABELS), default=list(METHOD_LABELS), selection_mode="multi",
-        format_func=METHOD_LABELS.get, key="lines", bind=ui.URL,
-    )
+methods = st.pills(
+    "Lines to show", list(METHOD_LABELS), default=list(METHOD_LABELS), selection_mode="multi",
+    format_func=METHOD_LABELS.get, key="lines", bind=ui.URL,
+)
 groups = list(result.group_sizes.index)
 shown = groups
 if len(groups) > 24:
-    with right:
+    left, mid, right = st.columns([2, 2, 3])
+    with left:
         how = st.radio(
             f"Which {info.group_label}s to show", ["moved most", "random", "picked"], horizontal=True,
             key="subset", bind=ui.URL,
             help=f"{len(groups)} {info.group_label}s are too many panels; show a few.",
         )
+    with mid:
         count = st.slider("How many panels", 4, 24, 12, key="panels", bind=ui.URL)
-        picked = []
+    picked = []
+    with right:
         if how == "picked":
             picked = st.multiselect(f"Pick {info.group_label}s", groups, default=groups[:6], key="picked",
                                     bind=ui.URL)

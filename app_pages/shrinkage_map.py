@@ -5,7 +5,7 @@ import streamlit as st
 import charts
 import ui
 from lmm_core import tables
-from lmm_core.selection import observations
+from lmm_core.selection import observations, one_coefficient_table
 from lmm_core.shrinkage import ellipse, intercept_shrinkage
 
 choice = ui.current()
@@ -49,17 +49,18 @@ if kind in ("both", "uncorrelated"):
     vc = fit.varcorr
     cov = tables.random_effect_covariance(fit)
     center = (pop["intercept"], pop["slope"])
-    rings = [(lvl, *ellipse(center, cov, levels=(lvl,))[0][1:]) for lvl in (0.5, 0.8, 0.95)]
+    contours = ellipse(center, cov, levels=(0.5, 0.8, 0.95))
+    rings = [(lvl, d["x"], d["y"]) for lvl, d in contours.groupby("level")]
     fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(),
                                x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
                                y_label=f"Slope (per unit of {info.covariate})", selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
                f"estimate (red). Rings: 50%, 80% and 95% of {g}s under the fitted model. Star: fixed effects.")
 else:
-    fig = charts.shrinkage_strip(result.table, population=pop[coefficient], coefficient=coefficient,
+    fig = charts.shrinkage_strip(one_coefficient_table(result, coefficient), population=pop[coefficient], coefficient=coefficient,
                                  theme=ui.theme(), label=coefficient.capitalize(), selected=selected)
-    caption = (f"Each {g}'s own {coefficient} (top) and the mixed model's (bottom), with arrows between; "
-               f"dot size grows with the number of observations.")
+    caption = (f"Each {g}'s own {coefficient} (top, with the other coefficient held at its fixed value) and "
+               f"the mixed model's (bottom), with an arrow between them; bigger dots: more observations.")
 event = ui.show(fig, caption, key="map", on_select="rerun", selection_mode="points")
 clicked = ui.clicked_group(event)
 if clicked and clicked != selected:
@@ -87,11 +88,14 @@ with right:
     if frac == frac:
         st.metric("Pulled towards the population", f"{frac:.0%} of the way")
     if kind == "intercept":
-        lam = intercept_shrinkage(result).set_index("group").loc[selected]
+        shrink = intercept_shrinkage(result)
+        lam = shrink.table.set_index("group").loc[selected]
+        engine_b = fit.ranef[info.group].loc[selected, "(Intercept)"]
         st.markdown("**Why this much?** For a random intercept the pull has a formula:")
         st.latex(r"\lambda_j = \frac{\tau^2}{\tau^2 + \sigma^2 / n_j} = "
-                 rf"\frac{{{lam['tau2']:.4g}}}{{{lam['tau2']:.4g} + {lam['sigma2']:.4g} / {n}}} = {lam['lambda']:.3f}")
+                 rf"\frac{{{shrink.tau2:.4g}}}{{{shrink.tau2:.4g} + {shrink.sigma2:.4g} / {n}}} = {lam['lambda']:.3f}")
         st.latex(r"\hat b_j = \lambda_j\,(\bar y_j - \bar x_j'\hat\beta) = "
-                 rf"{lam['lambda']:.3f} \times {lam['raw_deviation']:.4g} = {lam['b_hat']:.4g}")
-        st.caption(f"τ² is the variance between {g}s, σ² the residual variance. The engine's conditional "
-                   f"mode for this {g} is {lam['engine_b']:.6g}: the same number.")
+                 rf"{lam['lambda']:.3f} \times {lam['raw_deviation']:.4g} = {lam['conditional_mode']:.4g}")
+        st.caption(f"τ² is the variance between {g}s, σ² the residual variance, ȳⱼ the {g}'s mean and "
+                   f"x̄ⱼ'β̂ the population line's mean prediction for it. The engine's conditional mode for "
+                   f"this {g} is {engine_b:.6g}: the same number.")

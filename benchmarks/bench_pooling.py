@@ -1,0 +1,59 @@
+"""Speed of the teaching computations: median wall time over repeated runs.
+
+    python benchmarks/bench_pooling.py [--runs 30]
+
+"simulation bundle" is what the Shrinkage lab page does on every slider move: simulate the
+default GPA-sized data (200 groups × 6), fit all three ways (random intercept and slope),
+compute the lines, the shrinkage (per group and the mean factor) and the errors against
+the truth. The target is well under 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import datasets  # noqa: E402
+from lmm_core.pooling import compare_pooling  # noqa: E402
+from lmm_core.shrinkage import matrix_shrinkage  # noqa: E402
+from lmm_core.simulate import SimulationSettings, evaluate_simulation, simulate  # noqa: E402
+
+
+def simulation_bundle(seed: int) -> None:
+    evaluation = evaluate_simulation(simulate(SimulationSettings(seed=seed)), random="both")
+    matrix_shrinkage(evaluation.result)
+
+
+def median_ms(task, runs: int) -> float:
+    task(0)  # warm-up: imports, caches
+    times = []
+    for i in range(runs):
+        start = time.perf_counter()
+        task(i)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    runs = parser.parse_args().runs
+    sleep, gpa = datasets.load("sleepstudy"), datasets.load("gpa")
+    cases = {
+        "simulation bundle (200 x 6, both, new seed each run)": simulation_bundle,
+        "compare_pooling sleepstudy (Days | Subject)":
+            lambda i: compare_pooling(sleep, "Reaction", "Subject", "Days", random="both"),
+        "compare_pooling gpa (occasion | student)":
+            lambda i: compare_pooling(gpa, "gpa", "student", "occasion", random="both"),
+    }
+    print(f"median over {runs} runs")
+    for name, task in cases.items():
+        print(f"  {name:<55} {median_ms(task, runs):7.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
