@@ -159,14 +159,13 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     c = palette(theme)
     wide = _wide(table)
     fig = go.Figure()
-    for k, (level, xs, ys) in enumerate(ellipses):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup="ellipse",
-                                 name="Estimated distribution of groups (50/80/95%)", showlegend=k == 0,
-                                 line={"color": c["faint"], "width": 2}))
-    for k, (level, xs, ys) in enumerate(true_ellipses):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup="true_ellipse",
-                                 name="True distribution of groups", showlegend=k == 0,
-                                 line={"color": TRUTH_COLOR, "width": 2, "dash": "dot"}))
+    for rings, name, line in (
+        (ellipses, "Estimated distribution of groups (50/80/95%)", {"color": c["faint"], "width": 2}),
+        (true_ellipses, "True distribution of groups", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
+    ):
+        if len(rings):
+            xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
     est = wide[wide["estimable"]]
     hover = [_group_hover(r, x_label, y_label) for r in est.itertuples()]
     fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],

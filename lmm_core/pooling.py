@@ -137,10 +137,30 @@ def check_random(random: str, covariate: str | None) -> None:
         raise DataError(f"random='{random}' needs a covariate; without one only random='intercept' is possible.")
 
 
+def _centred_cross_products(X: np.ndarray, y: np.ndarray | None = None):
+    """Means and centred cross products of X's non-intercept columns (and with y)."""
+    cols = X[:, 1:]
+    means = cols.mean(axis=0)
+    centred = cols - means
+    Cxy = centred.T @ (y - y.mean()) if y is not None else None
+    return means, centred.T @ centred, Cxy
+
+
 def check_full_rank(X: np.ndarray, names: list[str]) -> None:
-    """Every fit shares X, so a collinear X is refused up front (lme4 would drop columns)."""
-    scaled = X / np.maximum(np.sqrt((X**2).mean(axis=0)), 1e-300)
-    if np.linalg.matrix_rank(scaled, tol=1e-7 * math.sqrt(X.shape[0])) < X.shape[1]:
+    """Every fit shares X, so a collinear X is refused up front (lme4 would drop columns).
+
+    Judged on the correlation matrix of the non-intercept columns: a (near) constant column
+    or a (near) exact linear relation between columns makes it singular.
+    """
+    if X.shape[1] < 2:
+        return
+    means, C, _ = _centred_cross_products(X)
+    d = np.diag(C) / X.shape[0]
+    constant = d <= 1e-14 * (means**2 + d)
+    if not constant.any():
+        scale = 1.0 / np.sqrt(np.diag(C))
+        constant = np.linalg.eigvalsh(C * np.outer(scale, scale))[:1] < 1e-10
+    if constant.any():
         raise DataError(
             f"The columns {', '.join(names[1:])} are constant or collinear (with the intercept or each "
             "other), so their effects cannot be told apart. Drop one or pick another covariate."
@@ -149,8 +169,13 @@ def check_full_rank(X: np.ndarray, names: list[str]) -> None:
 
 # -- complete and no pooling -----------------------------------------------------
 def complete_pooling(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Ordinary least squares on all rows, ignoring the groups."""
-    return np.linalg.lstsq(X, y, rcond=None)[0]
+    """Ordinary least squares on all rows, ignoring the groups (centred normal equations:
+    X has full rank by now, and this avoids an SVD)."""
+    if X.shape[1] == 1:
+        return np.array([y.mean()])
+    means, Cxx, Cxy = _centred_cross_products(X, y)
+    slopes = np.linalg.solve(Cxx, Cxy)
+    return np.concatenate([[y.mean() - means @ slopes], slopes])
 
 
 @dataclass
@@ -429,6 +454,12 @@ def _shrinkage(own, partial, population):
     return moved, fraction
 
 
+def _text(values) -> pd.Series:
+    """A column of Python strings kept as object dtype: pandas' string inference costs more
+    than the rest of a small table."""
+    return pd.Series(values, dtype=object)
+
+
 def _group_ranges(g: GroupedData):
     lo = np.full(g.n_groups, np.inf)
     hi = np.full(g.n_groups, -np.inf)
@@ -439,7 +470,7 @@ def _group_ranges(g: GroupedData):
 
 def _lines(g: GroupedData, parts: dict[str, tuple[np.ndarray, np.ndarray]], population) -> pd.DataFrame:
     if g.x is None:
-        return pd.DataFrame({"group": [], "method": [], "x": [], "y": []})
+        return pd.DataFrame({"group": _text([]), "method": _text([]), "x": [], "y": []})
     lo, hi = _group_ranges(g)
     ends = np.column_stack([lo, hi]).ravel()
     levels = np.repeat(np.asarray(g.levels, dtype=object), 2)
@@ -456,7 +487,7 @@ def _lines(g: GroupedData, parts: dict[str, tuple[np.ndarray, np.ndarray]], popu
     methods.append(np.array(["population"] * 2, dtype=object))
     xs.append(span)
     ys.append(population["intercept"] + population["slope"] * span)
-    return pd.DataFrame({"group": np.concatenate(groups), "method": np.concatenate(methods),
+    return pd.DataFrame({"group": _text(np.concatenate(groups)), "method": _text(np.concatenate(methods)),
                          "x": np.concatenate(xs), "y": np.concatenate(ys)})
 
 
@@ -498,8 +529,8 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
     m = g.n_groups
     nan = np.full(m, np.nan)
     table = pd.DataFrame({
-        "group": np.repeat(np.asarray(g.levels, dtype=object), 3),
-        "method": np.tile(np.asarray(METHODS, dtype=object), m),
+        "group": _text(np.repeat(np.asarray(g.levels, dtype=object), 3)),
+        "method": _text(np.tile(np.asarray(METHODS, dtype=object), m)),
         "intercept": np.column_stack([parts[k][0] for k in METHODS]).ravel(),
         "slope": np.column_stack([parts[k][1] for k in METHODS]).ravel(),
         "n": np.repeat(g.counts, 3),
@@ -511,7 +542,7 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
         table=table, lines=_lines(g, parts, population), fit=fit, population=population,
         formula=lme4_formula(g, random), random=random, reml=bool(reml),
         held_at_mean=dict(zip(g.extra_names, map(float, means))),
-        group_sizes=pd.Series(g.counts, index=pd.Index(g.levels, name=g.group), name="n"),
+        group_sizes=pd.Series(g.counts, index=pd.Index(g.levels, dtype=object, name=g.group), name="n"),
         dropped_rows=g.dropped_rows, coefficients=coefficients, fixed_names=g.fixed_names, data=g,
     )
 

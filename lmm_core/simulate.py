@@ -159,7 +159,7 @@ def evaluate_simulation(sim: SimulatedData, random: str = "both", reml: bool = T
     """Fit the three ways and score each against the known truth."""
     result = compare_pooling(sim.data, "y", "group", "x", random=random, reml=reml, start=start)
     truth = sim.truth
-    if list(truth.index) != result.levels:
+    if len(truth) != len(result.levels) or not np.array_equal(truth.index.to_numpy(object), result.levels):
         truth = truth.reindex(result.levels)
     true_coef = truth[["intercept", "slope"]].to_numpy()
     common = np.isfinite(result.coefficients["none"][:, 0])
