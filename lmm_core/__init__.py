@@ -7,6 +7,13 @@ teaching computations (pooling, shrinkage, simulation) built on it.
 
 Pure numerics: numpy, scipy, pandas, formulaic. No Streamlit, no Plotly.
 """
+import numpy as _np  # noqa: F401  (load BLAS first, then limit its threads)
+import scipy.linalg as _sla  # noqa: F401
+
+from .threads import limit_blas_threads
+
+limit_blas_threads()
+
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError, FormulaError, LmmError
 from .formula import parse_formula
