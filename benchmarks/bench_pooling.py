@@ -6,10 +6,15 @@
 default GPA-sized data (200 groups × 6), fit all three ways (random intercept and slope),
 compute the lines, the shrinkage (per group and the mean factor) and the errors against
 the truth. The target is well under 50 ms.
+
+Timings of such small problems depend on the machine's load (printed in the header) and on
+BLAS threads: importing lmm_core makes BLAS single-threaded (lmm_core/threads.py; override
+with LMM_CORE_BLAS_THREADS), which the header shows as the BLAS thread count.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -50,7 +55,9 @@ def main() -> None:
         "compare_pooling gpa (occasion | student)":
             lambda i: compare_pooling(gpa, "gpa", "student", "occasion", random="both"),
     }
-    print(f"median over {runs} runs")
+    threads = os.environ.get("LMM_CORE_BLAS_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "default"))
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"median over {runs} runs (BLAS threads {threads}; load average {load}; {os.cpu_count()} CPUs)")
     for name, task in cases.items():
         print(f"  {name:<55} {median_ms(task, runs):7.2f} ms")
 

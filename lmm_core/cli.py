@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .pooling import add_pool_command  # the teaching computations' `pool`
 
     add_pool_command(parser.subparsers)
-    # further subcommands (e.g. `pool`) are added here, each with set_defaults(handler=...)
+    # further subcommands are added here, each with set_defaults(handler=...)
     return parser
 
 

@@ -21,6 +21,7 @@ from .formula import ParsedFormula, RandomTerm, parse_formula
 _CONTEXT = {"log": np.log, "log10": np.log10, "exp": np.exp, "sqrt": np.sqrt}
 
 RANK_TOLERANCE = 1e-7  # lme4/R's qr() tolerance
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")  # formulaic colours its messages for terminals
 
 
 @dataclass
@@ -207,7 +208,8 @@ def _matrix(spec: str, frame: pd.DataFrame, what: str) -> _Matrix:
     try:
         mm = model_matrix(spec, frame, context=_CONTEXT, na_action="ignore")
     except Exception as exc:  # formulaic's own errors, re-said in plain words
-        raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {exc}") from None
+        reason = _ANSI.sub("", str(exc)).splitlines()[0].replace("`", "")
+        raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {reason}") from None
     return _Matrix(mm.to_numpy(dtype=float), list(mm.columns), mm.model_spec)
 
 

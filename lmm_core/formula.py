@@ -108,11 +108,13 @@ def _quote(name: str) -> str:
 
 def _render(tokens: list[Token]) -> str:
     """Rebuild a formulaic string from checked tokens (names always backticked)."""
-    out = []
+    out = ""
     for i, t in enumerate(tokens):
         is_call = t.kind == "name" and i + 1 < len(tokens) and tokens[i + 1].text == "("
-        out.append(t.text if (t.kind != "name" or is_call) else _quote(t.text))
-    return " ".join(out)
+        after_call = i > 0 and t.text == "(" and tokens[i - 1].kind == "name"
+        text = t.text if (t.kind != "name" or is_call) else _quote(t.text)
+        out += text if (not out or after_call) else " " + text  # "log(x)": formulaic needs no space
+    return out
 
 
 def _display(tokens: list[Token]) -> str:

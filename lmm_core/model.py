@@ -159,19 +159,41 @@ class LinearMixedModel:
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
         analytic = hasattr(self.kernel, "gradient")
         function = self.value_and_gradient if analytic else self.objective
-        with np.errstate(all="ignore"):
-            res = minimize(
-                function, x0, args=(reml,), jac=analytic or None, method="L-BFGS-B", bounds=bounds,
-                options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
-            )
+        evaluations, res = 0, None
+        for _ in range(4):
+            with np.errstate(all="ignore"):
+                res = minimize(
+                    function, x0, args=(reml,), jac=analytic or None, method="L-BFGS-B", bounds=bounds,
+                    options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
+                )
+            evaluations += int(res.nfev)
+            better = self._escape_zero(np.asarray(res.x, float), float(res.fun), reml)
+            if better is None:
+                break
+            x0 = better
         theta = np.asarray(res.x, float)
         value = self.objective(theta, reml)
         if value >= BIG:
             raise FitError("The fit failed: the criterion could not be evaluated at the optimum.")
-        # L-BFGS-B stops on a line-search failure when finite-difference noise dominates:
+        # L-BFGS-B stops on a line-search failure when rounding noise dominates:
         # that is convergence at the precision available, not a failure.
         converged = bool(res.success) or "ABNORMAL" in str(res.message)
-        return Optimum(theta, value, converged, int(res.nfev), str(res.message))
+        return Optimum(theta, value, converged, evaluations, str(res.message))
+
+    def _escape_zero(self, theta: np.ndarray, value: float, reml: bool):
+        """A standard deviation parameter at exactly 0 has a zero gradient by symmetry (the
+        criterion depends on its square), so a gradient method can stop there although the
+        optimum is inside. Probe small positive values; return a better start, or None."""
+        zero = np.flatnonzero((self.lower == 0) & (theta <= 1e-8))
+        best, best_value = None, value - 1e-9 * max(1.0, abs(value))
+        for i in zero:
+            for step in (1e-3, 1e-2, 0.1, 0.5, 1.0):
+                trial = theta.copy()
+                trial[i] = step
+                v = self.objective(trial, reml)
+                if v < best_value:
+                    best, best_value = trial, v
+        return best
 
     def fit(self, reml: bool = True, start=None):
         from .results import LmerFit

@@ -64,7 +64,7 @@ class GroupedData:
 
     @property
     def fixed_names(self) -> list[str]:
-        return [INTERCEPT] + ([self.covariate] if self.covariate else []) + list(self.extra_names)
+        return [INTERCEPT] + ([self.covariate] if self.covariate is not None else []) + list(self.extra_names)
 
     def design_matrix(self) -> np.ndarray:
         """[1, x, extras]: the fixed-effects matrix shared by all three methods."""
@@ -91,15 +91,17 @@ def prepare_groups(data: pd.DataFrame, response: str, group: str, covariate: str
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
     extras = tuple(extra_covariates or ())
-    used = [response, group] + ([covariate] if covariate else []) + list(extras)
+    used = [response, group] + ([covariate] if covariate is not None else []) + list(extras)
     missing = [c for c in used if c not in data.columns]
     if missing:
         known = ", ".join(map(str, data.columns))
         raise DataError(f"The data have no column(s) {', '.join(map(str, missing))}. Columns: {known}.")
     if len(set(used)) < len(used):
         raise DataError("Response, group, covariate and extra covariates must be different columns.")
+    if data.columns[data.columns.isin(used)].duplicated().any():
+        raise DataError("The data have two columns with the same name among those used; rename one.")
     numeric = {name: _numeric_column(data, name, role) for name, role in
-               [(response, "response")] + ([(covariate, "covariate")] if covariate else [])
+               [(response, "response")] + ([(covariate, "covariate")] if covariate is not None else [])
                + [(e, "extra covariate") for e in extras]}
     keep = ~data[group].isna().to_numpy()
     for values in numeric.values():
@@ -112,10 +114,12 @@ def prepare_groups(data: pd.DataFrame, response: str, group: str, covariate: str
     pick = (lambda v: v) if all_kept else (lambda v: v[keep])
     return GroupedData(
         y=pick(numeric[response]),
-        x=pick(numeric[covariate]) if covariate else None,
+        x=pick(numeric[covariate]) if covariate is not None else None,
         extras=np.column_stack([pick(numeric[e]) for e in extras]) if extras else np.zeros((int(keep.sum()), 0)),
         codes=codes, levels=levels, counts=np.bincount(codes, minlength=len(levels)),
-        response=response, group=group, covariate=covariate, extra_names=extras,
+        # names as text from here on (the engine and the formula want strings)
+        response=str(response), group=str(group), covariate=None if covariate is None else str(covariate),
+        extra_names=tuple(map(str, extras)),
         dropped_rows=int((~keep).sum()), rows=np.flatnonzero(keep),
     )
 
@@ -216,7 +220,7 @@ def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarr
         outer = (dx[:, :, None] * dx[:, None, :]).reshape(-1, k * k)
         Cxx = np.stack([np.bincount(codes, outer[:, j], minlength=m) for j in range(k * k)], 1).reshape(m, k, k)
         Cxy = np.stack([np.bincount(codes, dx[:, j] * dy, minlength=m) for j in range(k)], axis=1)
-        scale = np.maximum(dx.var(axis=0) + Xc.var(axis=0), 1e-300)  # overall spread of each column
+        scale = np.maximum(Xc.var(axis=0), 1e-300)  # overall spread of each column
         if k == 1:
             spread = Cxx[:, 0, 0] / np.maximum(counts, 1) / scale[0]
             estimable &= spread > CONSTANT_TOL
@@ -236,13 +240,13 @@ def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarr
 
 # -- partial pooling: the mixed model ----------------------------------------------
 def _r_name(name: str) -> str:
-    return name if _R_NAME.match(name) else f"`{name}`"
+    return name if _R_NAME.match(name) else f"`{name}`"  # R's backquotes for odd names
 
 
 def lme4_formula(g: GroupedData, random: str) -> str:
     """The lme4 formula of the mixed model that compare_pooling fits."""
     fixed = [_r_name(c) for c in g.fixed_names[1:]] or ["1"]
-    grp, x = _r_name(g.group), _r_name(g.covariate) if g.covariate else None
+    grp, x = _r_name(g.group), _r_name(g.covariate) if g.covariate is not None else None
     random_part = {
         "intercept": f"(1 | {grp})",
         "slope": f"(0 + {x} | {grp})",
@@ -423,7 +427,7 @@ class PoolingResult:
         """
         n = len(codes) if codes is not None else len(np.atleast_1d(x))
         cols = [np.ones(n)]
-        if self.data.covariate:
+        if self.data.covariate is not None:
             cols.append(np.broadcast_to(np.asarray(x, float), (n,)))
         k = len(self.data.extra_names)
         if k:
@@ -579,7 +583,7 @@ def format_pooling(result: PoolingResult) -> str:
              f"Groups: {len(result.levels)}  Observations: {fit.nobs}  Rows dropped (missing values): "
              f"{result.dropped_rows}"]
     pop = f"Population line: intercept {result.population['intercept']:.6g}"
-    if result.data.covariate:
+    if result.data.covariate is not None:
         pop += f", slope {result.population['slope']:.6g}"
     lines.append(pop)
     if result.held_at_mean:
@@ -588,7 +592,7 @@ def format_pooling(result: PoolingResult) -> str:
     not_estimable = int((~result.estimable).sum())
     if not_estimable:
         lines.append(f"{not_estimable} group(s) have no own (no-pooling) line: too few rows or a constant covariate.")
-    table = result.table if result.data.covariate else result.table.drop(columns="slope")
+    table = result.table if result.data.covariate is not None else result.table.drop(columns="slope")
     lines += ["", table.to_string(index=False, float_format=lambda v: f"{v:.6g}")]
     return "\n".join(lines)
 
@@ -642,7 +646,7 @@ def add_pool_command(subparsers):
 def pool_command(args) -> int:
     """Run ``python -m lmm_core pool``: print the pooling table. Bad input raises LmmError."""
     data = read_csv_for_pooling(args.data, args.group)
-    random = args.random or ("both" if args.covariate else "intercept")
+    random = args.random or ("both" if args.covariate is not None else "intercept")
     result = compare_pooling(data, args.response, args.group, args.covariate, random=random, reml=not args.ml)
     print(json.dumps(pool_table_json(result), allow_nan=False) if args.json else format_pooling(result))
     return 0

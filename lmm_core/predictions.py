@@ -39,7 +39,7 @@ def _x_grid(result: PoolingResult, x=None) -> np.ndarray:
 
 def _fixed_rows(result: PoolingResult, x: np.ndarray) -> np.ndarray:
     """Rows of the fixed-effects matrix at x, extra covariates at their mean."""
-    cols = [np.ones_like(x)] + ([x] if result.data.covariate else [])
+    cols = [np.ones_like(x)] + ([x] if result.data.covariate is not None else [])
     means = result.data.extra_means()
     return np.column_stack(cols + [np.broadcast_to(means, (len(x), len(means)))])
 

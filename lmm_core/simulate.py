@@ -155,7 +155,8 @@ def _estimated_parameters(fit, random: str) -> dict[str, float]:
     }
 
 
-def evaluate_simulation(sim: SimulatedData, random: str = "both", reml: bool = True, start=None) -> SimulationEvaluation:
+def evaluate_simulation(sim: SimulatedData, random: str = "both", reml: bool = True,
+                        start=None) -> SimulationEvaluation:
     """Fit the three ways and score each against the known truth."""
     result = compare_pooling(sim.data, "y", "group", "x", random=random, reml=reml, start=start)
     truth = sim.truth

@@ -12,7 +12,7 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
 def _run_app() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
+    at = AppTest.from_file(str(APP), default_timeout=90)
     at.run()
     return at
 
@@ -22,8 +22,16 @@ def test_app_starts_without_exception():
     assert not at.exception
 
 
+def test_app_opens_on_three_ways_to_pool_with_sleepstudy():
+    at = _run_app()
+    assert at.title[0].value == "Three ways to pool"
+    assert at.selectbox(key="data").value == "sleepstudy"
+
+
 def test_home_page_lists_the_three_data_sets():
     at = _run_app()
+    at.switch_page("app_pages/home.py")
+    at.run()
     shown = " ".join(str(v) for v in at.table[0].value.to_numpy().ravel())
     for meta in datasets.CATALOGUE.values():
         assert meta.title in shown

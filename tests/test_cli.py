@@ -63,10 +63,10 @@ def test_summary_text_for_sleepstudy():
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("model_id, extra", [("sleep_rs", []), ("gpa_rs", [])])
-def test_json_matches_the_reference_entry(reference, model_id, extra):
+@pytest.mark.parametrize("model_id", ["sleep_rs", "gpa_rs"])
+def test_json_matches_the_reference_entry(reference, model_id):
     ref = reference[model_id]
-    result = run("fit", ref["formula"], "--data", f"datasets/{ref['data']}", "--json", *extra)
+    result = run("fit", ref["formula"], "--data", f"datasets/{ref['data']}", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     for key in cli.REFERENCE_KEYS:
@@ -186,6 +186,6 @@ def test_main_in_process_returns_the_status(capsys):
 def test_parser_has_a_place_for_more_subcommands():
     parser = cli.build_parser()
     assert "fit" in parser.subparsers.choices
-    extra = parser.subparsers.add_parser("pool")
+    extra = parser.subparsers.add_parser("extra-for-test")
     extra.set_defaults(handler=lambda args: 0)
-    assert parser.parse_args(["pool"]).handler(None) == 0
+    assert parser.parse_args(["extra-for-test"]).handler(None) == 0

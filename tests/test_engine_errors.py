@@ -493,3 +493,70 @@ def test_summary_of_sleepstudy_reads_like_lme4(sleep):
     assert lines[12].startswith(" Subject  (Intercept) 612.")
     assert lines[13] == "          Days         35.07    5.922   0.07"
     assert lines[14] == " Residual             654.94   25.592       "
+
+
+# -- the summary printout ------------------------------------------------------------------
+def test_summary_of_iris_abbreviates_names_as_r_does():
+    iris = pd.read_csv(REPO / "datasets" / "iris.csv")
+    fit = lmer("Petal.Width ~ Sepal.Width + Sepal.Length + (1 + Sepal.Length | Species)", iris)
+    lines = fit.summary("iris").splitlines()
+    # deparse() breaks the formula after 60 characters; cat(fill = TRUE) then wraps the line
+    assert lines[1] == "Formula: Petal.Width ~ Sepal.Width + Sepal.Length + (1 + Sepal.Length |  "
+    assert lines[2] == "    Species)"
+    assert "REML criterion at convergence: -66.7" in lines
+    assert " Species  (Intercept)  0.24352  0.4935       " in lines
+    assert "          Sepal.Length 0.01377  0.1173   0.40" in lines
+    assert " Residual              0.03091  0.1758       " in lines
+    assert "(Intercept)   0.20829    0.33520   0.621" in lines
+    assert lines[-3:] == [
+        "            (Intr) Spl.Wd",
+        "Sepal.Width -0.116       ",
+        "Sepal.Lngth  0.134 -0.279",
+    ]
+
+
+def test_summary_of_an_ml_fit(sleep):
+    lines = lmer("Reaction ~ Days + (1 | Subject)", sleep, reml=False).summary("sleepstudy").splitlines()
+    assert lines[0] == "Linear mixed model fit by maximum likelihood  ['lmerMod']"
+    assert lines[4] == "     AIC      BIC   logLik deviance df.resid "
+    assert not any(line.startswith("REML criterion") for line in lines)
+
+
+def test_summary_lists_several_grouping_factors(gpa):
+    some = gpa[gpa["student"] <= 50]
+    text = lmer("gpa ~ occasion + (1 | student/job)", some).summary("gpa")
+    assert "Number of obs: 300, groups:  job:student, " in text
+    assert "; student, 50" in text
+    assert " job:student (Intercept) " in text
+
+
+def test_summary_shows_the_engines_messages(sleep):
+    d = sleep.assign(Days2=sleep["Days"] * 2.0)
+    d.loc[[1, 2], "Reaction"] = np.nan
+    text = lmer("Reaction ~ Days + Days2 + (1 | Subject)", d).summary()
+    assert "fit warnings:" in text
+    assert "2 row(s) with missing values were dropped" in text
+    assert "Days2" in text.split("fit warnings:")[1]
+    assert "Data:" not in text  # no data name given
+
+
+def test_summary_omits_the_correlation_matrix_beyond_12_fixed_effects(gpa):
+    fit = lmer("gpa ~ occas * sex + highgpa + (1 | student)", gpa)
+    assert len(fit.fixed_names) == 13
+    text = fit.summary("gpa")
+    assert "Correlation of Fixed Effects:" not in text
+    assert "Correlation matrix not shown by default, as p = 13 > 12." in text
+    assert "occasyear 3 semester 2:sexmale" in text
+
+
+def test_summary_of_a_model_built_from_arrays(sleep):
+    from lmm_core import Design, LinearMixedModel, TermData
+
+    codes, levels = pd.factorize(sleep["Subject"])
+    term = TermData(Z=np.ones((len(sleep), 1)), codes=codes, levels=[str(v) for v in levels],
+                    names=["(Intercept)"], group="Subject")
+    design = Design(y=sleep["Reaction"].to_numpy(float), X=np.column_stack([np.ones(len(sleep)), sleep["Days"]]),
+                    fixed_names=["(Intercept)", "Days"], terms=[term])
+    text = LinearMixedModel(design).fit().summary()
+    assert "Formula: (model built from arrays)" in text
+    assert "REML criterion at convergence: 1786.5" in text

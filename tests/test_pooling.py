@@ -83,7 +83,8 @@ def test_no_pooling_with_extra_covariate_is_ols_per_group(iris):
         params = smf.ols("Petal_Width ~ Sepal_Length + Sepal_Width", part).fit().params
         np.testing.assert_allclose(result.coefficients["none"][j], params.to_numpy(), rtol=1e-9)
         line = rows(result, "none").loc[species]
-        assert line["intercept"] == pytest.approx(params["Intercept"] + params["Sepal_Width"] * iris["Sepal.Width"].mean())
+        at_mean = params["Intercept"] + params["Sepal_Width"] * iris["Sepal.Width"].mean()
+        assert line["intercept"] == pytest.approx(at_mean)
 
 
 def test_no_pooling_without_covariate_is_group_mean(sleep):

@@ -83,7 +83,8 @@ def test_every_preset_runs(name):
     assert list(errors.index) == ["complete", "none", "partial"]
     assert np.isfinite(errors[["rmse_intercept", "rmse_slope"]].to_numpy()).all()
     # Partial pooling is never the worst of the three.
-    assert errors.loc["partial", "rmse_slope"] < max(errors.loc["complete", "rmse_slope"], errors.loc["none", "rmse_slope"])
+    slope = errors["rmse_slope"]
+    assert slope["partial"] < max(slope["complete"], slope["none"])
     p = evaluation.parameters.set_index("parameter")
     assert p.loc["sd_residual", "estimated"] == pytest.approx(p.loc["sd_residual", "true"], rel=0.15)
     assert p.loc["fixed_slope", "estimated"] == pytest.approx(p.loc["fixed_slope", "true"], abs=0.02)
