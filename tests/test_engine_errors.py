@@ -366,6 +366,23 @@ def test_nested_grouping(gpa):
     assert "groups:  job:student, " in fit.summary()
 
 
+@pytest.mark.parametrize("scale", [1 / 7, 24.0, 60.0, 1440.0], ids=["weeks", "hours", "x60", "minutes"])
+def test_fit_does_not_depend_on_the_units_of_a_covariate(sleep, scale):
+    """Days in weeks, hours or minutes is the same model: lme4 gives the same fit, rescaled.
+
+    Scaling a column of X by s adds 2 log(s) to the REML criterion (through log|R_X|^2) and
+    divides that column's coefficient and random-slope SD by s; nothing else changes.
+    """
+    base = lmer("Reaction ~ Days + (Days | Subject)", sleep)
+    fit = lmer("Reaction ~ Days + (Days | Subject)", sleep.assign(Days=sleep["Days"] * scale))
+    assert fit.objective == pytest.approx(base.objective + 2 * np.log(scale), abs=1e-4)
+    assert not fit.singular
+    assert fit.fixef["Days"] * scale == pytest.approx(base.fixef["Days"], rel=1e-4)
+    assert fit.varcorr[0].sd[1] * scale == pytest.approx(base.varcorr[0].sd[1], rel=1e-3)
+    assert fit.varcorr[0].sd[0] == pytest.approx(base.varcorr[0].sd[0], rel=1e-3)
+    assert fit.sigma == pytest.approx(base.sigma, rel=1e-4)
+
+
 @pytest.fixture(scope="module")
 def no_group_variance() -> pd.DataFrame:
     rng = np.random.default_rng(20240521)
