@@ -15,6 +15,7 @@ fit = result.fit
 pop = result.population
 kind = choice.random
 g = info.group_label
+gs = ui.plural(g)
 
 st.title("The shrinkage map")
 if kind in ("both", "uncorrelated"):
@@ -23,7 +24,7 @@ if kind in ("both", "uncorrelated"):
 Each {g} is a point in the plane of **intercept** (where its line starts) and **slope**
 (how fast it rises). The blue point is the {g}'s own regression; the arrow ends where the
 mixed model puts it. The star is the population line (fixed effects); the orange cross is the
-single regression for everyone. The rings show where the model expects {g}s to fall.
+single regression for everyone. The rings show where the model expects {gs} to fall.
 
 Arrows point *inwards*, but not always straight at the star: the model pulls hardest in
 the direction the {g}'s own data say least about, and it uses the correlation between
@@ -34,9 +35,9 @@ else:
     coefficient = "slope" if kind == "slope" else "intercept"
     st.markdown(
         f"""
-This model lets only the **{coefficient}** vary between {g}s, so there is one number per {g}.
+This model lets only the **{coefficient}** vary between {gs}, so there is one number per {g}.
 Top row: each {g}'s own estimate. Bottom row: the mixed model's. Arrows show the pull
-towards the fixed effect (dashed line). Bigger dots are {g}s with more observations: they
+towards the fixed effect (dashed line). Bigger dots are {gs} with more observations: they
 move less.
 """
     )
@@ -55,7 +56,7 @@ if kind in ("both", "uncorrelated"):
                                x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
                                y_label=f"Slope (per unit of {info.covariate})", selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
-               f"estimate (red). Rings: 50%, 80% and 95% of {g}s under the fitted model. Star: fixed effects.")
+               f"estimate (red). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects.")
 else:
     fig = charts.shrinkage_strip(one_coefficient_table(result, coefficient), population=pop[coefficient], coefficient=coefficient,
                                  theme=ui.theme(), label=coefficient.capitalize(), selected=selected)
@@ -87,7 +88,8 @@ with right:
     frac = row.loc["partial", "shrinkage_fraction"]
     if frac == frac:
         st.metric("Pulled towards the population", f"{frac:.0%} of the way")
-    if kind == "intercept":
+if kind == "intercept":
+    with st.container():
         shrink = intercept_shrinkage(result)
         lam = shrink.table.set_index("group").loc[selected]
         engine_b = fit.ranef[info.group].loc[selected, "(Intercept)"]
@@ -96,6 +98,6 @@ with right:
                  rf"\frac{{{shrink.tau2:.4g}}}{{{shrink.tau2:.4g} + {shrink.sigma2:.4g} / {n}}} = {lam['lambda']:.3f}")
         st.latex(r"\hat b_j = \lambda_j\,(\bar y_j - \bar x_j'\hat\beta) = "
                  rf"{lam['lambda']:.3f} \times {lam['raw_deviation']:.4g} = {lam['conditional_mode']:.4g}")
-        st.caption(f"τ² is the variance between {g}s, σ² the residual variance, ȳⱼ the {g}'s mean and "
+        st.caption(f"τ² is the variance between {gs}, σ² the residual variance, ȳⱼ the {g}'s mean and "
                    f"x̄ⱼ'β̂ the population line's mean prediction for it. The engine's conditional mode for "
                    f"this {g} is {engine_b:.6g}: the same number.")

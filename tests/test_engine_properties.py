@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,3 +171,25 @@ def test_random_small_data_fit_or_raise_lmm_error(data, formula):
     assert fit.nobs == len(fitted) <= len(data)
     text = fit.summary()
     assert "Random effects:" in text and "Number of obs:" in text
+
+
+# -- invariance -------------------------------------------------------------------------
+SLEEP = pd.read_csv(Path(__file__).resolve().parents[1] / "datasets" / "sleepstudy.csv")
+SLEEP_RS = lmer("Reaction ~ Days + (Days | Subject)", SLEEP)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(log10_scale=st.floats(-2.0, 3.0), response_scale=st.sampled_from([1.0, 1e-3, 1e3]))
+def test_units_of_covariate_and_response_do_not_change_the_fit(log10_scale, response_scale):
+    """Rescaling Days by s and Reaction by r is the same model: lme4's fit, in other units.
+
+    The REML criterion moves by 2 log(s) + 2 (n - p) log(r); estimates rescale; nothing else changes.
+    """
+    s, r = 10.0**log10_scale, response_scale
+    data = SLEEP.assign(Days=SLEEP["Days"] * s, Reaction=SLEEP["Reaction"] * r)
+    fit = lmer("Reaction ~ Days + (Days | Subject)", data)
+    n, p = fit.nobs, len(fit.fixed_names)
+    expected = SLEEP_RS.objective + 2 * np.log(s) + 2 * (n - p) * np.log(r)
+    assert fit.objective == pytest.approx(expected, abs=1e-4)
+    assert fit.fixef["Days"] * s / r == pytest.approx(SLEEP_RS.fixef["Days"], rel=1e-4)
+    assert fit.varcorr[0].sd[1] * s / r == pytest.approx(SLEEP_RS.varcorr[0].sd[1], rel=1e-3)
