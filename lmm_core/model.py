@@ -14,7 +14,7 @@ where r² is the penalized residual sum of squares.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,12 @@ class Optimum:
     converged: bool
     evaluations: int
     message: str
+
+
+def _column_scales(Z: np.ndarray) -> np.ndarray:
+    """Root-mean-square of each column (1 for an all-zero column)."""
+    rms = np.sqrt(np.mean(Z * Z, axis=0))
+    return np.where(rms > 0, rms, 1.0)
 
 
 def lme4_term_order(terms: list[TermData]) -> list[TermData]:
@@ -93,6 +99,11 @@ class LinearMixedModel:
         diag = np.concatenate([r == c for r, c in self.patterns])
         self.lower = np.where(diag, 0.0, -np.inf)
         self.theta0 = diag.astype(float)
+        # The optimizer works on random-effect columns scaled to unit root-mean-square, so the
+        # fit does not depend on a covariate's units (days or hours). With Z = Z̃ D, the same
+        # model has T̃ = D T: θ̃ = θ × (the scale of each entry's row).
+        self.col_scales = [_column_scales(t.Z) for t in self.terms]
+        self.row_scale = np.concatenate([d[r] for d, (r, _) in zip(self.col_scales, self.patterns)])
         self.kernel = self._make_kernel()
 
     @classmethod
@@ -104,8 +115,9 @@ class LinearMixedModel:
         one_factor = all(
             t.group == first.group and np.array_equal(t.codes, first.codes) for t in self.terms[1:]
         )
+        scaled = [replace(t, Z=t.Z / d) for t, d in zip(self.terms, self.col_scales)]
         if one_factor:
-            Z = np.column_stack([t.Z for t in self.terms])
+            Z = np.column_stack([t.Z for t in scaled])
             rows, cols, offset = [], [], 0
             for (r, c) in self.patterns:
                 rows.append(r + offset)
@@ -116,12 +128,19 @@ class LinearMixedModel:
                 self.y, self.X, Z, first.codes, first.n_levels, np.concatenate(rows), np.concatenate(cols)
             )
         self.one_factor = False
-        return GeneralKernel(self.y, self.X, self.terms, self.theta_offsets, self.patterns)
+        return GeneralKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
+
+    def unscale_random(self, parts):
+        """Per term (modes, covariances) of the scaled problem -> on the data's scale (b = D⁻¹ b̃)."""
+        return [(b / d, cov / np.outer(d, d)) for (b, cov), d in zip(parts, self.col_scales)]
 
     # -- the criterion ----------------------------------------------------------
     def profiled(self, theta: np.ndarray, reml: bool):
-        """Everything at θ: criterion value, Cholesky pieces and the kernel's state."""
-        logdet_L, Lxy, state = self.kernel.factor(np.asarray(theta, float))
+        """Everything at θ (on the data's scale): criterion value, Cholesky pieces and the kernel's state."""
+        return self._profiled(np.asarray(theta, float) * self.row_scale, reml)
+
+    def _profiled(self, theta_scaled: np.ndarray, reml: bool):
+        logdet_L, Lxy, state = self.kernel.factor(theta_scaled)
         p, n = self.p, self.n
         r2 = Lxy[p, p] ** 2
         if reml:
@@ -133,17 +152,23 @@ class LinearMixedModel:
         return value, Lxy, state
 
     def objective(self, theta, reml: bool = True) -> float:
-        """REML criterion (or deviance when ``reml=False``) at θ; the function the optimizer minimizes."""
+        """REML criterion (or deviance when ``reml=False``) at θ on the data's scale."""
+        return self._objective(np.asarray(theta, float) * self.row_scale, reml)
+
+    def _objective(self, theta_scaled, reml: bool = True) -> float:
+        """The criterion in the optimizer's (scaled) parameters."""
         try:
-            value = self.profiled(theta, reml)[0]
+            value = self._profiled(theta_scaled, reml)[0]
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return BIG
         return value if np.isfinite(value) else BIG
 
-    def value_and_gradient(self, theta, reml: bool = True):
-        """Criterion and its exact gradient (one grouping factor); BIG and a zero gradient where it fails."""
+    def value_and_gradient(self, theta_scaled, reml: bool = True):
+        """Criterion and its exact gradient in the scaled parameters (one grouping factor);
+        BIG and a zero gradient where it fails."""
+        theta = theta_scaled
         try:
-            value, Lxy, state = self.profiled(theta, reml)
+            value, Lxy, state = self._profiled(theta, reml)
             grad = self.kernel.gradient(Lxy, state, reml, self.n)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return BIG, np.zeros_like(theta)
@@ -152,13 +177,13 @@ class LinearMixedModel:
         return value, grad
 
     def optimize(self, reml: bool = True, start=None) -> Optimum:
-        x0 = self.theta0.copy() if start is None else np.asarray(start, float).copy()
-        if x0.shape != self.theta0.shape:
-            x0 = self.theta0.copy()  # a start from another model shape is ignored
+        x0 = self.theta0.copy()  # identity: unit SDs relative to the residual, on the scaled columns
+        if start is not None and np.shape(start) == self.theta0.shape:
+            x0 = np.asarray(start, float) * self.row_scale  # a start of another shape is ignored
         x0 = np.maximum(x0, self.lower)
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
         analytic = hasattr(self.kernel, "gradient")
-        function = self.value_and_gradient if analytic else self.objective
+        function = self.value_and_gradient if analytic else self._objective
         evaluations, res = 0, None
         for _ in range(4):
             with np.errstate(all="ignore"):
@@ -171,7 +196,7 @@ class LinearMixedModel:
             if better is None:
                 break
             x0 = better
-        theta = np.asarray(res.x, float)
+        theta = np.asarray(res.x, float) / self.row_scale
         value = self.objective(theta, reml)
         if value >= BIG:
             raise FitError("The fit failed: the criterion could not be evaluated at the optimum.")
@@ -186,13 +211,14 @@ class LinearMixedModel:
         optimum is inside. Probe small positive values; return a better start, or None."""
         zero = np.flatnonzero((self.lower == 0) & (theta <= 1e-8))
         best, best_value = None, value - 1e-9 * max(1.0, abs(value))
-        for i in zero:
-            for step in (1e-3, 1e-2, 0.1, 0.5, 1.0):
-                trial = theta.copy()
-                trial[i] = step
-                v = self.objective(trial, reml)
-                if v < best_value:
-                    best, best_value = trial, v
+        steps = (1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0)
+        trials = [(i, s) for i in zero for s in steps] + [(zero, s) for s in steps]  # one at a time, then all
+        for index, step in trials:
+            trial = theta.copy()
+            trial[index] = step
+            v = self._objective(trial, reml)
+            if v < best_value:
+                best, best_value = trial, v
         return best
 
     def fit(self, reml: bool = True, start=None):

@@ -48,7 +48,8 @@ class LmerFit:
         self.sigma = math.sqrt(r2 / (n - p if self.reml else n))
         RXinv = sla.solve_triangular(RX, np.eye(p), lower=False) if p else np.zeros((0, 0))
         self._vcov = self.sigma**2 * (RXinv @ RXinv.T)
-        self._random = self._split_random(model.kernel.random_effects(self.theta, self.beta, state))
+        self._random = model.unscale_random(
+            self._split_random(model.kernel.random_effects(self.theta * model.row_scale, self.beta, state)))
         self.fitted_values = self._linear_predictor()
         lower = model.lower
         self.singular = bool(np.any((lower == 0) & (np.abs(self.theta) < SINGULAR_TOL)))
