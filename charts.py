@@ -167,7 +167,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
     est = wide[wide["estimable"]]
-    hover = [_group_hover(r, x_label, y_label) for r in est.itertuples()]
+    hover = [_group_hover(r) for r in est.itertuples()]
     fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
                                "Shrinkage: own estimate → mixed model", hover))
@@ -177,7 +177,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         fig.add_trace(go.Scatter(
             x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["name"],
             marker={"color": s["color"], "size": 9, "symbol": s["symbol"], "line": {"width": 1, "color": c["paper"]}},
-            text=[_group_hover(r, x_label, y_label) for r in d.itertuples()],
+            text=[_group_hover(r) for r in d.itertuples()],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
     if truth is not None:
         fig.add_trace(go.Scatter(x=truth["intercept"], y=truth["slope"], mode="markers", name="True values",
@@ -217,7 +217,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     wide["size"] = 7 + 13 * np.sqrt(wide["n"] / wide["n"].max())
     est = wide[wide["estimable"]]
     top, bottom = 1.0, 0.0
-    hover = [_group_hover(r, "Intercept", "Slope") for r in est.itertuples()]
+    hover = [_group_hover(r) for r in est.itertuples()]
     fig = go.Figure()
     fig.add_trace(_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
                                bottom + est["offset"], METHOD_STYLE["partial"]["color"],
@@ -228,7 +228,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
             x=d[f"{coefficient}_{m}"], y=y + d["offset"], mode="markers", name=s["name"],
             marker={"color": s["color"], "size": d["size"], "symbol": s["symbol"],
                     "line": {"width": 1, "color": c["paper"]}},
-            text=[_group_hover(r, "Intercept", "Slope") for r in d.itertuples()],
+            text=[_group_hover(r) for r in d.itertuples()],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
     fig.add_vline(x=population, line={"color": c["population"], "width": 2, "dash": "dash"},
                   annotation_text="fixed effect", annotation_position="top")
@@ -263,7 +263,7 @@ def _wide(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-def _group_hover(r, x_label: str, y_label: str) -> str:
+def _group_hover(r) -> str:
     def fmt(v):
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 

@@ -88,13 +88,6 @@ def pooling(data_name: str, model_key: str, reml: bool = True):
     )
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def lmer_fit(data_name: str, formula: str, reml: bool = True):
-    from lmm_core import lmer
-
-    return lmer(formula, datasets.load(data_name), reml=reml)
-
-
 def pooling_for(choice: Choice):
     return pooling(choice.data.name, choice.model.key)
 

@@ -37,6 +37,13 @@ def theta_pattern(q: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(cols)
 
 
+def lower_block(theta_part: np.ndarray, rows: np.ndarray, cols: np.ndarray, q: int) -> np.ndarray:
+    """The q × q lower-triangular block T holding ``theta_part`` at (rows, cols)."""
+    T = np.zeros((q, q))
+    T[rows, cols] = theta_part
+    return T
+
+
 # -- stacked small-matrix helpers ----------------------------------------------
 def stacked_cholesky(A: np.ndarray) -> np.ndarray:
     """Lower Cholesky factors of a stack (m, q, q) of positive definite matrices."""
@@ -106,9 +113,7 @@ class OneFactorKernel:
         self.eye_flat = np.eye(q).ravel()
 
     def T(self, theta: np.ndarray) -> np.ndarray:
-        T = np.zeros((self.q, self.q))
-        T[self.rows, self.cols] = theta
-        return T
+        return lower_block(theta, self.rows, self.cols, self.q)
 
     def factor(self, theta: np.ndarray):
         """Return log|L|², the lower Cholesky factor of the [X y] block, and what random_effects() reuses."""
@@ -208,14 +213,14 @@ class GeneralKernel:
         n = len(y)
         self.p = X.shape[1]
         Xy = np.column_stack([X, y])
-        blocks, lam_rows, lam_cols, lam_index = [], [], [], []
+        z_vals, z_rows, z_cols, lam_rows, lam_cols, lam_index = [], [], [], [], [], []
         self.slices = []
         offset = 0
         for term, t_off, (rows, cols) in zip(terms, theta_offsets, patterns):
             q, m = term.q, term.n_levels
-            col_index = (term.codes[:, None] * q + np.arange(q)[None, :] + offset).ravel()
-            row_index = np.repeat(np.arange(n), q)
-            blocks.append(sp.csr_matrix((term.Z.ravel(), (row_index, col_index)), shape=(n, offset + m * q)))
+            z_vals.append(term.Z.ravel())
+            z_rows.append(np.repeat(np.arange(n), q))
+            z_cols.append((term.codes[:, None] * q + np.arange(q)[None, :] + offset).ravel())
             base = offset + np.arange(m)[:, None] * q
             lam_rows.append((base + rows[None, :]).ravel())
             lam_cols.append((base + cols[None, :]).ravel())
@@ -223,7 +228,8 @@ class GeneralKernel:
             self.slices.append((offset, m, q))
             offset += m * q
         self.Q = offset
-        Z = sum(_pad(blocks, offset), sp.csr_matrix((n, offset)))
+        Z = sp.csr_matrix((np.concatenate(z_vals), (np.concatenate(z_rows), np.concatenate(z_cols))),
+                          shape=(n, offset))
         self.ZtZ = (Z.T @ Z).toarray()
         self.ZtXy = np.asarray(Z.T @ Xy)
         self.XytXy = Xy.T @ Xy
@@ -260,7 +266,3 @@ class GeneralKernel:
             out.append((b[offset : offset + m * q].reshape(m, q), cov))
         return out
 
-
-def _pad(blocks, width):
-    """Give every term's sparse block the full width of Z."""
-    return [sp.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], width)) for b in blocks]

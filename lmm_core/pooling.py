@@ -27,6 +27,7 @@ import pandas as pd
 
 from .design import Design, TermData, factor_codes
 from .errors import DataError
+from .kernels import group_sums
 from .model import LinearMixedModel
 from .results import LmerFit
 
@@ -193,8 +194,7 @@ class NoPooling:
 def _group_means(codes, counts, values: np.ndarray) -> np.ndarray:
     """Per-group means of the columns of ``values`` (n, k) -> (m, k)."""
     m = len(counts)
-    sums = np.stack([np.bincount(codes, values[:, j], minlength=m) for j in range(values.shape[1])], axis=1)
-    return sums / np.maximum(counts, 1)[:, None]
+    return group_sums(codes, m, values) / np.maximum(counts, 1)[:, None]
 
 
 def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> NoPooling:
@@ -218,8 +218,8 @@ def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarr
         coef[:, 0] = ybar
     else:
         outer = (dx[:, :, None] * dx[:, None, :]).reshape(-1, k * k)
-        Cxx = np.stack([np.bincount(codes, outer[:, j], minlength=m) for j in range(k * k)], 1).reshape(m, k, k)
-        Cxy = np.stack([np.bincount(codes, dx[:, j] * dy, minlength=m) for j in range(k)], axis=1)
+        Cxx = group_sums(codes, m, outer).reshape(m, k, k)
+        Cxy = group_sums(codes, m, dx * dy[:, None])
         scale = np.maximum(Xc.var(axis=0), 1e-300)  # overall spread of each column
         if k == 1:
             spread = Cxx[:, 0, 0] / np.maximum(counts, 1) / scale[0]

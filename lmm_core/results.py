@@ -9,6 +9,7 @@ import pandas as pd
 import scipy.linalg as sla
 
 from .design import format_level
+from .kernels import lower_block
 from .errors import DataError
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance
@@ -113,12 +114,8 @@ class LmerFit:
         return out
 
     def _term_T(self) -> list[np.ndarray]:
-        Ts = []
-        for term, (rows, cols), off in zip(self.model.terms, self.model.patterns, self.model.theta_offsets):
-            T = np.zeros((term.q, term.q))
-            T[rows, cols] = self.theta[off : off + len(rows)]
-            Ts.append(T)
-        return Ts
+        return [lower_block(self.theta[off : off + len(rows)], rows, cols, term.q)
+                for term, (rows, cols), off in zip(self.model.terms, self.model.patterns, self.model.theta_offsets)]
 
     # -- random effects ---------------------------------------------------------
     def _by_factor(self, which: int) -> dict[str, pd.DataFrame]:

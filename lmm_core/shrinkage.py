@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .kernels import group_sums
+from .tables import random_effect_covariance
 
 INTERCEPT = "(Intercept)"
 ESTIMABLE_TOL = 1e-10  # smallest eigenvalue of a group's scaled S_j for its own estimate to exist
@@ -43,11 +45,6 @@ def _one_factor_terms(fit):
     if any(t.group != first.group or not np.array_equal(t.codes, first.codes) for t in terms[1:]):
         raise DataError("Shrinkage formulas here need all random effects to share one grouping factor.")
     return terms
-
-
-def _sums(codes: np.ndarray, m: int, values: np.ndarray) -> np.ndarray:
-    """Per-group sums of the columns of ``values`` (n, k) -> (m, k)."""
-    return np.stack([np.bincount(codes, values[:, j], minlength=m) for j in range(values.shape[1])], axis=1)
 
 
 # -- random intercept: λ ---------------------------------------------------------------
@@ -119,17 +116,6 @@ class MatrixShrinkage:
         return pd.DataFrame(out)
 
 
-def _prior_cov(fit) -> np.ndarray:
-    """Σ for all random columns of the factor: the terms' covariances on a block diagonal."""
-    blocks = [vc.cov for vc in fit.varcorr]
-    q = sum(b.shape[0] for b in blocks)
-    Sigma, k = np.zeros((q, q)), 0
-    for b in blocks:
-        Sigma[k:k + b.shape[0], k:k + b.shape[0]] = b
-        k += b.shape[0]
-    return Sigma
-
-
 def matrix_shrinkage(source) -> MatrixShrinkage:
     """Own estimate, its sampling covariance, Σ and the precision-weighted compromise, per group."""
     fit = _fit_of(source)
@@ -144,11 +130,11 @@ def matrix_shrinkage(source) -> MatrixShrinkage:
     other = [i for i, nm in enumerate(fixed) if nm not in names]
     y = fit.model.y - fit.model.X[:, other] @ fit.beta[other]
 
-    S = _sums(codes, m, (Z[:, :, None] * Z[:, None, :]).reshape(-1, q * q)).reshape(m, q, q)
-    Zy = _sums(codes, m, Z * y[:, None])
+    S = group_sums(codes, m, (Z[:, :, None] * Z[:, None, :]).reshape(-1, q * q)).reshape(m, q, q)
+    Zy = group_sums(codes, m, Z * y[:, None])
     n = np.bincount(codes, minlength=m)
     sigma2 = fit.sigma**2
-    Sigma = _prior_cov(fit)
+    Sigma = random_effect_covariance(fit)
 
     # The group's own estimate exists where S_j is (numerically) invertible.
     unit = 1.0 / np.maximum(np.sqrt((Z**2).mean(axis=0)), 1e-300)

@@ -24,19 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def sleep():
-    return datasets.load("sleepstudy")
-
-
-@pytest.fixture(scope="module")
 def unbalanced(sleep):
     rng = np.random.default_rng(0)
     return sleep.drop(index=rng.choice(len(sleep), 60, replace=False))
-
-
-@pytest.fixture(scope="module")
-def iris():
-    return datasets.load("iris")
 
 
 def rows(result, method):

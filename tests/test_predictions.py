@@ -25,11 +25,6 @@ Z95 = norm.ppf(0.975)
 
 
 @pytest.fixture(scope="module")
-def sleep():
-    return datasets.load("sleepstudy")
-
-
-@pytest.fixture(scope="module")
 def result(sleep):
     return compare_pooling(sleep, "Reaction", "Subject", "Days")
 

@@ -14,11 +14,6 @@ from lmm_core.shrinkage import ellipse, intercept_shrinkage, matrix_shrinkage, m
 
 
 @pytest.fixture(scope="module")
-def sleep():
-    return datasets.load("sleepstudy")
-
-
-@pytest.fixture(scope="module")
 def unbalanced(sleep):
     rng = np.random.default_rng(1)
     return sleep.drop(index=rng.choice(len(sleep), 70, replace=False))
