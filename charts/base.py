@@ -1,0 +1,67 @@
+"""The app's look: colours, fonts, themes and the helpers every figure uses.
+
+One look for the whole app: the three pooling methods always have the same colour
+and line style (Okabe-Ito colours, safe for colour-blind viewers, plus dashes so
+they differ in greyscale too), large fonts and thick lines for projectors, and a
+light and a dark variant. Builders take plain data frames, so they do not depend
+on how a page computed them, and return a figure; pages add the caption.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008) colours.
+METHOD_STYLE = {
+    "complete": {"name": "Complete pooling (one line for all)", "short": "complete pooling",
+                 "color": "#E69F00", "dash": "dash", "symbol": "x"},
+    "none": {"name": "No pooling (each group alone)", "short": "no pooling",
+             "color": "#0072B2", "dash": "dot", "symbol": "circle"},
+    "partial": {"name": "Partial pooling (mixed model)", "short": "partial pooling",
+                "color": "#D55E00", "dash": "solid", "symbol": "diamond"},
+}
+TRUTH_COLOR = "#009E73"
+METHODS = tuple(METHOD_STYLE)
+
+THEMES = {
+    "light": {"paper": "#FFFFFF", "plot": "#FFFFFF", "text": "#1F2328", "grid": "#E3E6EA",
+              "points": "rgba(60, 60, 60, 0.55)", "population": "#000000", "faint": "rgba(0,0,0,0.25)"},
+    "dark": {"paper": "#0E1117", "plot": "#0E1117", "text": "#F0F2F6", "grid": "#2B313B",
+             "points": "rgba(220, 220, 220, 0.6)", "population": "#FFFFFF", "faint": "rgba(255,255,255,0.3)"},
+}
+FONT_SIZE = 17
+LINE_WIDTH = 3.5
+
+
+def palette(theme: str) -> dict:
+    return THEMES["dark" if theme == "dark" else "light"]
+
+
+def style(fig: go.Figure, theme: str = "light", *, height: int = 520, title: str | None = None,
+          uirevision: str | None = "keep") -> go.Figure:
+    """Apply the app's look. ``uirevision`` keeps zoom and legend clicks across redraws."""
+    c = palette(theme)
+    fig.update_layout(
+        template="plotly_dark" if theme == "dark" else "plotly_white",
+        paper_bgcolor=c["paper"], plot_bgcolor=c["plot"],
+        font={"size": FONT_SIZE, "color": c["text"]},
+        height=height, margin={"l": 70, "r": 20, "t": 60 if title else 30, "b": 60},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
+                "font": {"size": FONT_SIZE - 1}},
+        hoverlabel={"font_size": FONT_SIZE - 1},
+        uirevision=uirevision,
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+    )
+    fig.update_xaxes(gridcolor=c["grid"], zerolinecolor=c["grid"])
+    fig.update_yaxes(gridcolor=c["grid"], zerolinecolor=c["grid"])
+    return fig
+
+
+def nan_join(segments_x, segments_y):
+    """Many polylines in one trace: concatenate them with NaN breaks."""
+    xs, ys = [], []
+    for x, y in zip(segments_x, segments_y):
+        xs.extend(list(x) + [np.nan])
+        ys.extend(list(y) + [np.nan])
+    return np.array(xs, float), np.array(ys, float)
