@@ -92,6 +92,24 @@ def pooling_for(choice: Choice):
     return pooling(choice.data.name, choice.model.key)
 
 
+def frame(choice: Choice):
+    """The chosen data set as a fresh DataFrame (every page reads data through here)."""
+    return datasets.load(choice.data.name)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def lmer_fit(data_name: str, formula: str, reml: bool = True):
+    """An lme4-style fit of a formula to a named data set, shared by all sessions."""
+    from lmm_core import lmer
+
+    return lmer(formula, datasets.load(data_name), reml=reml)
+
+
+def fit_for(choice: Choice, reml: bool = True):
+    """The fit of the chosen model to the chosen data set."""
+    return lmer_fit(choice.data.name, choice.model.formula, reml)
+
+
 def clicked_group(event) -> str | None:
     """The group of the first clicked point of a chart whose points carry the group as customdata."""
     try:
