@@ -6,7 +6,7 @@ import charts
 import ui
 from lmm_core import tables
 from lmm_core.selection import observations, one_coefficient_table
-from lmm_core.shrinkage import ellipse, intercept_shrinkage
+from lmm_core.shrinkage import ellipse, intercept_shrinkage, pull_by_group
 
 choice = ui.current()
 info = choice.data
@@ -85,9 +85,12 @@ with right:
     if not bool(own["estimable"]):
         st.info(f"This {g} has too little data for a regression of its own, yet the mixed model still "
                 "gives it a line: it borrows strength from the others.")
-    frac = row.loc["partial", "shrinkage_fraction"]
-    if frac == frac:
-        st.metric("Pulled towards the population", f"{frac:.0%} of the way")
+    pull = pull_by_group(fit).loc[selected]
+    for name, value in pull.items():
+        what = "intercept" if name == "(Intercept)" else "slope"
+        st.metric(f"Pull on its {what}", f"{value:.0%} of the way",
+                  help=f"How far the mixed model moves this {g}'s {what} from what its own data say towards the "
+                       "population value (0% = not at all, 100% = all the way).")
 if kind == "intercept":
     with st.container():
         shrink = intercept_shrinkage(result)

@@ -72,12 +72,12 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
 
 
 # -- shrinkage map ----------------------------------------------------------------
-def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True) -> go.Scatter:
+def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True, head=13.0) -> go.Scatter:
     """All arrows in one trace: a segment per arrow and an arrowhead marker at its end."""
     n = len(x0)
     xs = np.column_stack([x0, x1, np.full(n, np.nan)]).ravel()
     ys = np.column_stack([y0, y1, np.full(n, np.nan)]).ravel()
-    sizes = np.tile([0.0, 13.0, 0.0], n)
+    sizes = np.tile([0.0, float(head), 0.0], n)
     text = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
@@ -90,19 +90,29 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
 
 def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellipses=(), theme: str = "light",
                   x_label: str = "Intercept", y_label: str = "Slope", selected: str | None = None,
-                  truth: pd.DataFrame | None = None, true_ellipses=(), height: int = 620) -> go.Figure:
+                  truth: pd.DataFrame | None = None, true_ellipses=(), reference: pd.DataFrame | None = None,
+                  reference_name: str = "Mixed model on all the data", height: int = 620) -> go.Figure:
     """Intercept–slope plane: an arrow per group from its own estimate to the mixed model's.
 
     ``table``: rows per group and method (columns group, method, intercept, slope, n, estimable).
     ``ellipses``: (level, xs, ys) contours of the estimated random-effect distribution.
     ``truth``: optional per-group true coefficients (group, intercept, slope) for simulations.
+    ``reference``: optional per-group (group, intercept, slope) drawn faint, e.g. the full-data fit.
+    With many groups, arrows and markers get thinner so the picture stays readable.
     """
     c = palette(theme)
     wide = _wide(table)
+    dense = len(wide) > 60
+    marker_size, arrow_width = (6, 1.0) if dense else (9, 2.0)
     fig = go.Figure()
+    if reference is not None:
+        fig.add_trace(go.Scatter(x=reference["intercept"], y=reference["slope"], mode="markers", name=reference_name,
+                                 marker={"color": METHOD_STYLE["partial"]["color"], "size": marker_size + 4,
+                                         "symbol": "diamond-open", "opacity": 0.45, "line": {"width": 1.5}},
+                                 text=reference["group"], hovertemplate="%{text}: all data<extra></extra>"))
     for rings, name, line in (
-        (ellipses, "Estimated distribution of groups (50/80/95%)", {"color": c["faint"], "width": 2}),
-        (true_ellipses, "True distribution of groups", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
+        (ellipses, "Estimated distribution (50/80/95%)", {"color": c["faint"], "width": 2}),
+        (true_ellipses, "True distribution", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
     ):
         if len(rings):
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
@@ -111,27 +121,29 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     hover = [_group_hover(r) for r in est.itertuples()]
     fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
-                               "Shrinkage: own estimate → mixed model", hover))
+                               "Shrinkage: own → mixed", hover, width=arrow_width,
+                               head=8 if dense else 13))
     for m, col in (("none", "none"), ("partial", "partial")):
         d = est if m == "none" else wide
         s = METHOD_STYLE[m]
         fig.add_trace(go.Scatter(
-            x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["name"],
-            marker={"color": s["color"], "size": 9, "symbol": s["symbol"], "line": {"width": 1, "color": c["paper"]}},
+            x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["short"].capitalize(),
+            marker={"color": s["color"], "size": marker_size, "symbol": s["symbol"],
+                    "line": {"width": 0.5 if dense else 1, "color": c["paper"]}},
             text=[_group_hover(r) for r in d.itertuples()],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
     if truth is not None:
-        fig.add_trace(go.Scatter(x=truth["intercept"], y=truth["slope"], mode="markers", name="True values",
+        fig.add_trace(go.Scatter(x=truth["intercept"], y=truth["slope"], mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
                                  text=truth["group"], hovertemplate="%{text}: truth<extra></extra>"))
     comp = table[table["method"] == "complete"].iloc[0]
     fig.add_trace(go.Scatter(x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
-                             name=METHOD_STYLE["complete"]["name"],
+                             name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
                                      "line": {"width": 2, "color": c["paper"]}},
                              hovertemplate=f"Complete pooling<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects (population)",
+    fig.add_trace(go.Scatter(x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects",
                              marker={"color": c["population"], "size": 16, "symbol": "star"},
                              hovertemplate=f"Fixed effects<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
     if selected is not None and selected in set(wide["group"]):
@@ -142,6 +154,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
     style(fig, theme, height=height)
+    # Legend in rows of two entries above the plot, instead of one entry per row.
+    fig.update_layout(legend={"entrywidth": 0.5, "entrywidthmode": "fraction"})
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label)
     return fig
@@ -238,8 +252,12 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
                                     legendgroup=method, showlegend=j == 1, spanmode="hard",
                                     hoveron="violins", hovertemplate=f"{name}<extra></extra>"), row=1, col=j)
     style(fig, theme, height=height)
+    # The violins are named on the first panel's axis, so no legend is needed.
+    fig.update_layout(showlegend=False, margin={"t": 50})
     fig.update_annotations(font_size=FONT_SIZE)
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", matches="y")
+    for j in range(2, len(coefs) + 1):
+        fig.update_yaxes(showticklabels=False, row=1, col=j)
     return fig
 
 

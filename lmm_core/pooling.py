@@ -335,6 +335,20 @@ def safe_start(start, random: str):
     return theta
 
 
+def _best_start(model: LinearMixedModel, starts, random: str, reml: bool):
+    """The start with the lowest criterion among the candidates (one evaluation each).
+
+    A warm start from the previous slider position is not always closer than the moment
+    guess from the new data (a new sample moves the optimum more than a small variance
+    change does), so both are tried and the better one wins."""
+    if starts is None or (isinstance(starts, np.ndarray) and starts.ndim == 1):
+        return safe_start(starts, random)
+    candidates = [s for s in (safe_start(s, random) for s in starts) if s is not None]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda theta: model.objective(theta, reml))
+
+
 def fit_mixed_model(g: GroupedData, X: np.ndarray, random: str, reml: bool = True, start=None):
     """The mixed model's fit, checked for a false boundary optimum.
 
@@ -345,7 +359,7 @@ def fit_mixed_model(g: GroupedData, X: np.ndarray, random: str, reml: bool = Tru
     costs only these few evaluations.
     """
     model = LinearMixedModel(mixed_model_design(g, X, random))
-    best = model.optimize(reml, safe_start(start, random))
+    best = model.optimize(reml, _best_start(model, start, random, reml))
     diag = np.asarray(_DIAGONAL[random])
     for _ in range(3):
         zero = diag[best.theta[diag] < SINGULAR_THETA]
@@ -501,7 +515,8 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
 
     ``random``: "intercept", "slope" (random slope, fixed intercept: ``(0 + x | g)``), "both"
     (correlated) or "uncorrelated". ``start`` is a θ to warm-start the mixed model from (e.g.
-    the previous fit's ``fit.theta``); by default a method-of-moments guess is used. Raises
+    the previous fit's ``fit.theta``); it competes with a method-of-moments guess from the data,
+    and the optimizer starts from whichever has the lower criterion. Raises
     DataError (an LmmError) for data that cannot support the model.
     """
     check_random(random, covariate)
@@ -512,13 +527,12 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
         raise DataError(f"The grouping column '{group}' has only {g.n_groups} group: pooling needs at least 2.")
     complete = complete_pooling(X, g.y)
     none = no_pooling(X, g.y, g.codes, g.counts)
-    if start is None:
-        with np.errstate(all="ignore"):
-            try:
-                start = moment_start(g, X, complete, none, random)
-            except np.linalg.LinAlgError:
-                start = None
-    fit = fit_mixed_model(g, X, random, reml, start)
+    with np.errstate(all="ignore"):
+        try:
+            guess = moment_start(g, X, complete, none, random)
+        except np.linalg.LinAlgError:
+            guess = None
+    fit = fit_mixed_model(g, X, random, reml, [guess] if start is None else [start, guess])
     partial = fit.coef[g.group][g.fixed_names].to_numpy()
 
     has_x, means = g.x is not None, g.extra_means()

@@ -180,6 +180,32 @@ def mean_shrinkage_factor(source) -> pd.Series:
     return pd.Series(values, index=names, name="mean_shrinkage_factor")
 
 
+def pull_by_group(source) -> pd.DataFrame:
+    """Per group (rows) and random coefficient (columns): the share of the way the mixed model
+    pulls the group from its own data towards the population value, 1 − (conditional
+    variance / prior variance).
+
+    For a random intercept this is exactly 1 − λⱼ = (σ²/nⱼ) / (τ² + σ²/nⱼ). It depends only on
+    how much the group's data say (its size, its covariate values) and on the variances, not on
+    where its own estimate happens to lie, so it is defined even for a group with a single
+    observation. A coefficient with prior variance 0 (a singular fit) is pulled all the way (1).
+    Uses the first grouping factor's terms (the teaching models have one).
+    """
+    fit = _fit_of(source)
+    group = fit.varcorr[0].group
+    columns, names = [], []
+    for (factor, term_names, condvar), vc in zip(fit.ranef_condvar(), fit.varcorr):
+        if factor != group:
+            continue
+        prior = np.diag(vc.cov)
+        post = np.einsum("mii->mi", condvar)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns.append(np.where(prior > 0, post / prior, 1.0))
+        names.extend(term_names)
+    values = np.column_stack(columns) if columns else np.zeros((0, 0))
+    return pd.DataFrame(values, index=fit.ranef[group].index.astype(str), columns=names)
+
+
 def ellipse(center, cov, levels=(0.5, 0.8, 0.95), n_points: int = 100) -> pd.DataFrame:
     """Points on the contours of a bivariate normal holding ``levels`` of its probability.
 
