@@ -22,6 +22,9 @@ SECTIONS = {
                 url_path="three-ways", default=True),
         st.Page("app_pages/shrinkage_map.py", title="The shrinkage map", icon=":material/scatter_plot:",
                 url_path="shrinkage-map"),
+        st.Page("app_pages/lab.py", title="Shrinkage lab", icon=":material/tune:", url_path="lab"),
+        st.Page("app_pages/thinning.py", title="Less data, more shrinkage", icon=":material/content_cut:",
+                url_path="less-data"),
     ],
 }
 

@@ -1,0 +1,140 @@
+"""Less data, more shrinkage: thin real groups and watch the mixed model pull them in."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import charts
+import ui
+from lmm_core import lab
+from lmm_core.selection import choose_groups, observations
+
+choice = ui.current()
+info = choice.data
+g, gs = info.group_label, ui.plural(info.group_label)
+
+st.title("Less data, more shrinkage")
+st.markdown(
+    f"""
+Real data this time: the **{info.title}** data. Keep only the first few observations of each
+{g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
+so the mixed model leans on what the other {gs} show: its line moves towards the population
+line. The faint lines are the fits to the full data, for comparison.
+
+What is pulled hardest is what the kept observations say least about: keep only the first
+few {info.covariate_label.lower()} values and a {g}'s *slope* is barely known, so it is pulled
+almost to the average slope, while its starting value is still well measured.
+"""
+)
+
+if info.covariate is None:
+    st.info(f"Thinning keeps the first observations in the order of a covariate, and this data set has none. "
+            "Choose a data set with a covariate in the sidebar.")
+    st.stop()
+
+full = ui.pooling_for(choice)
+levels = list(full.group_sizes.index)
+largest = int(full.group_sizes.max())
+ONE, ALL = f"One {g}", f"Every {g}"
+mode = st.radio("Thin", [ALL, ONE], key="thin_mode", bind=ui.URL, horizontal=True,
+                help=f"Take observations away from every {g}, or from a single one while the others keep all theirs.")
+if mode == ONE:
+    picked = st.selectbox(f"Which {g}", levels, key="thin_group", bind=ui.URL)
+    groups = [picked]
+else:
+    groups = None
+keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {info.covariate_label.lower()})",
+                 1, largest, key="keep", value=min(3, largest), bind=ui.URL,
+                 help=f"{info.covariate_label} values beyond this many are dropped.")
+
+
+def _data_key(frame: pd.DataFrame) -> int:
+    """A content hash, so a cache entry is never reused for different data with the same name."""
+    return int(pd.util.hash_pandas_object(frame, index=False).sum())
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def thinned(data_key: int, model_key: str, keep: int, groups: tuple | None, _frame, _full, _start=None):
+    return lab.thinned_lab(_frame, info.response, info.group, info.covariate, keep,
+                           groups=list(groups) if groups else None, random=choice.model.random,
+                           extra_covariates=info.extra_covariates, full=_full, start=_start)
+
+
+frame = ui.frame(choice)
+view = thinned(_data_key(frame), choice.model.key, int(keep), tuple(groups) if groups else None, frame, full,
+               _start=full.fit.theta)
+
+st.caption(f"{view.kept_rows} of {view.total_rows} observations kept.")
+for note in view.notes:
+    st.info(note)
+if view.thinned is None:
+    st.stop()
+
+result = view.thinned
+obs = observations(result)
+if mode == ONE:
+    shown = [picked]
+else:
+    shown = choose_groups(result, "moved", min(12, len(levels))) if len(levels) > 12 else levels
+    shown = [str(s) for s in shown]
+panel_obs = obs[obs["group"].isin(shown)]
+panel_lines = result.lines[result.lines["group"].isin(shown + ["(population)"])]
+faint = full.lines[full.lines["group"].isin(shown) & (full.lines["method"] == "partial")]
+ncols = 1 if mode == ONE else 6
+fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
+                            y_label=info.response_label, ncols=ncols, faint_lines=faint,
+                            height_per_row=420 if mode == ONE else 190)
+what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
+ui.show(fig, f"{what.capitalize()} with only the kept observations: its own line (blue, dotted, where it can be "
+             f"drawn), one line for all (orange, dashed) and the mixed model's (red, solid). The faint red line is "
+             f"the mixed model on the full data.", key="thin_facets")
+
+moved = view.moved.set_index("group")
+coefficients = [c for c in ("intercept", "slope") if f"{c}_full" in moved and f"{c}_thinned" in moved]
+if mode == ONE:
+    row = moved.loc[picked]
+    cols = st.columns(1 + 2 * len(coefficients))
+    cols[0].metric("Observations used", f"{int(row['n_kept'])} of {int(row['n_full'])}")
+    for i, c in enumerate(coefficients):
+        cols[1 + 2 * i].metric(f"Pull on its {c}, all data", f"{row[f'{c}_full']:.0%}")
+        cols[2 + 2 * i].metric(f"Pull on its {c}, thinned", f"{row[f'{c}_thinned']:.0%}",
+                               delta=f"{row[f'{c}_thinned'] - row[f'{c}_full']:+.0%}", delta_color="off")
+else:
+    names = {"n_full": "Observations (all)", "n_kept": "Observations (kept)"}
+    for c in coefficients:
+        names[f"{c}_full"] = f"Pull on {c}, all data"
+        names[f"{c}_thinned"] = f"Pull on {c}, thinned"
+    table = moved[list(names)].rename(columns=names)
+    st.dataframe(table, width="stretch",
+                 column_config={v: st.column_config.ProgressColumn(v, format="percent", min_value=0.0, max_value=1.0)
+                                for k, v in names.items() if k.startswith(("intercept", "slope"))})
+st.caption(f"The pull is the share of the way the mixed model moves a {g}'s estimate from what its own data say "
+           "to the population value (0% = not at all, 100% = all the way). It depends on how many observations "
+           f"the {g} has and on the variances, which is why it is defined even for a {g} with one observation.")
+
+if choice.random in ("both", "uncorrelated"):
+    pop = result.population
+    reference = full.table[full.table["method"] == "partial"][["group", "intercept", "slope"]]
+    rings = lab.estimated_rings(result)
+    fig = charts.shrinkage_map(result.table, population=(pop["intercept"], pop["slope"]), ellipses=rings,
+                               theme=ui.theme(), reference=reference,
+                               selected=picked if mode == ONE else None,
+                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
+                               y_label=f"Slope (per unit of {info.covariate})", height=560)
+    ui.show(fig, f"Shrinkage map after thinning: arrows from each {g}'s own estimate (blue) to the mixed model's "
+                 f"(red); the hollow red diamonds are the mixed model on the full data.", key="thin_map")
+
+with st.expander("Why do thinned groups move more?"):
+    st.markdown(
+        rf"""
+For a random intercept the mixed model's estimate of {g} $j$ is its own deviation from the population
+line multiplied by
+
+$$\lambda_j = \frac{{\tau^2}}{{\tau^2 + \sigma^2 / n_j}}.$$
+
+$\sigma^2 / n_j$ is how uncertain the {g}'s own mean is; it grows as $n_j$, the number of its
+observations, falls. With fewer observations $\lambda_j$ gets smaller and the estimate moves towards
+the population value. A {g} with all its data keeps most of its own estimate. The same happens, in
+two dimensions, to intercepts and slopes together.
+"""
+    )
