@@ -21,9 +21,9 @@ Real data this time: the **{info.title}** data. Keep only the first few observat
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
 
-What is pulled hardest is what the kept observations say least about: keep only the first
-few {info.covariate_label.lower()} values and a {g}'s *slope* is barely known, so it is pulled
-almost to the average slope, while its starting value is still well measured.
+What is pulled hardest is what the kept observations say least about: keep only a {g}'s first
+few observations (in the order of {info.covariate_label.lower()}) and its *slope* is barely known,
+so it is pulled almost to the average slope, while its starting value is still well measured.
 """
 )
 
@@ -77,28 +77,32 @@ if mode == ONE:
 else:
     shown = choose_groups(result, "moved", min(12, len(levels))) if len(levels) > 12 else levels
     shown = [str(s) for s in shown]
+every = observations(full)
 panel_obs = obs[obs["group"].isin(shown)]
-panel_lines = result.lines[result.lines["group"].isin(shown + ["(population)"])]
+left_out = every[every["group"].isin(shown)].merge(panel_obs, how="left", indicator=True)
+left_out = left_out[left_out["_merge"] == "left_only"].drop(columns="_merge")
+ranges = {g_: (float(d["x"].min()), float(d["x"].max())) for g_, d in every[every["group"].isin(shown)].groupby("group")}
+panel_lines = pd.concat([lab.lines_over(result, ranges), result.lines[result.lines["group"] == "(population)"]])
 faint = full.lines[full.lines["group"].isin(shown) & (full.lines["method"] == "partial")]
 ncols = 1 if mode == ONE else 6
 fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
-                            y_label=info.response_label, ncols=ncols, faint_lines=faint,
+                            y_label=info.response_label, ncols=ncols, faint_lines=faint, faint_obs=left_out,
                             height_per_row=420 if mode == ONE else 190)
 what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
-ui.show(fig, f"{what.capitalize()} with only the kept observations: its own line (blue, dotted, where it can be "
-             f"drawn), one line for all (orange, dashed) and the mixed model's (red, solid). The faint red line is "
-             f"the mixed model on the full data.", key="thin_facets")
+ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollow ones were left out. Lines fitted "
+             f"to the kept data only: own line (blue, dotted, where it can be drawn), one line for all (orange, "
+             f"dashed), mixed model (red, solid). The faint red line is the mixed model on all the data.",
+        key="thin_facets")
 
 moved = view.moved.set_index("group")
 coefficients = [c for c in ("intercept", "slope") if f"{c}_full" in moved and f"{c}_thinned" in moved]
 if mode == ONE:
     row = moved.loc[picked]
-    cols = st.columns(1 + 2 * len(coefficients))
+    cols = st.columns(1 + len(coefficients))
     cols[0].metric("Observations used", f"{int(row['n_kept'])} of {int(row['n_full'])}")
     for i, c in enumerate(coefficients):
-        cols[1 + 2 * i].metric(f"Pull on its {c}, all data", f"{row[f'{c}_full']:.0%}")
-        cols[2 + 2 * i].metric(f"Pull on its {c}, thinned", f"{row[f'{c}_thinned']:.0%}",
-                               delta=f"{row[f'{c}_thinned'] - row[f'{c}_full']:+.0%}", delta_color="off")
+        cols[1 + i].metric(f"Pull on its {c}: all data → thinned",
+                           f"{row[f'{c}_full']:.0%} → {row[f'{c}_thinned']:.0%}")
 else:
     names = {"n_full": "Observations (all)", "n_kept": "Observations (kept)"}
     for c in coefficients:

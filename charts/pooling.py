@@ -14,11 +14,12 @@ from .base import LINE_WIDTH, FONT_SIZE, METHOD_STYLE, METHODS, TRUTH_COLOR, nan
 # -- three ways to pool ---------------------------------------------------------
 def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, theme: str = "light",
                    x_label: str = "x", y_label: str = "y", ncols: int = 6, faint_lines: pd.DataFrame | None = None,
-                   height_per_row: int = 190) -> go.Figure:
+                   faint_obs: pd.DataFrame | None = None, height_per_row: int = 190) -> go.Figure:
     """Small multiples: one panel per group with its points and one line per pooling method.
 
     ``obs`` has columns group, x, y; ``lines`` has group, method, x, y (two or more points per
-    group and method). ``faint_lines`` (same shape) are drawn thin and pale, e.g. full-data fits.
+    group and method). ``faint_lines`` (same shape) are drawn thin and pale, e.g. full-data fits;
+    ``faint_obs`` (like ``obs``) are observations left out of the fit, drawn hollow.
     """
     groups = list(dict.fromkeys(obs["group"].astype(str)))
     ncols = max(1, min(ncols, len(groups)))
@@ -33,6 +34,10 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
     if faint_lines is not None:
         faint_by = {key: d for key, d in faint_lines.assign(group=faint_lines["group"].astype(str))
                     .groupby(["group", "method"], sort=False)}
+    left_out = {}
+    if faint_obs is not None:
+        left_out = {g: d for g, d in faint_obs.assign(group=faint_obs["group"].astype(str)).groupby("group", sort=False)}
+    shown_left = False
     for i, g in enumerate(groups):
         row, col = i // ncols + 1, i % ncols + 1
         for m in methods:
@@ -41,6 +46,14 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="lines", hoverinfo="skip", showlegend=False,
                                          line={"color": METHOD_STYLE[m]["color"], "width": 1.5, "dash": "solid"},
                                          opacity=0.35, legendgroup=m, name=f"{m} (all data)"), row=row, col=col)
+        d = left_out.get(g)
+        if d is not None:
+            fig.add_trace(go.Scatter(
+                x=d["x"], y=d["y"], mode="markers", name="Left out of the fit", legendgroup="left",
+                showlegend=i == 0 or not shown_left, marker={"color": c["points"], "size": 7, "symbol": "circle-open"},
+                hovertemplate=f"{g} (left out)<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>"),
+                row=row, col=col)
+            shown_left = True
         d = obs_by.get(g)
         if d is not None:
             fig.add_trace(go.Scatter(
@@ -237,27 +250,36 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
     """Violins of per-group coefficients, one panel per coefficient, one violin per method.
 
     ``values`` has columns method ("truth" | "none" | "partial"), coefficient, value.
+    The panels are laid out by hand (x axes side by side, one shared y axis) rather than
+    with make_subplots, which costs more than the rest of the figure on a live redraw.
     """
     coefs = list(dict.fromkeys(values["coefficient"]))
     labels = labels or {}
-    fig = make_subplots(rows=1, cols=len(coefs), subplot_titles=[labels.get(c, c) for c in coefs],
-                        horizontal_spacing=0.08)
-    for j, coef in enumerate(coefs, start=1):
+    k = max(len(coefs), 1)
+    gap = 0.08
+    width = (1 - gap * (k - 1)) / k
+    traces, layout = [], {"annotations": []}
+    for j, coef in enumerate(coefs):
+        axis = "x" if j == 0 else f"x{j + 1}"
+        lo = j * (width + gap)
+        layout["xaxis" if j == 0 else f"xaxis{j + 1}"] = {"domain": [lo, lo + width], "anchor": "y"}
+        layout["annotations"].append({"text": labels.get(coef, coef), "x": lo + width / 2, "xref": "paper",
+                                      "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": FONT_SIZE}})
         for method, name, color in DIST_ORDER:
             v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
             if v.empty:
                 continue
-            fig.add_trace(go.Violin(x=v, name=name, orientation="h", line_color=color, fillcolor=color,
-                                    opacity=0.55, points=False, meanline_visible=True, box_visible=False,
-                                    legendgroup=method, showlegend=j == 1, spanmode="hard",
-                                    hoveron="violins", hovertemplate=f"{name}<extra></extra>"), row=1, col=j)
+            traces.append(go.Violin(x=v.to_numpy(), name=name, orientation="h",
+                                    xaxis=axis, yaxis="y", line_color=color, fillcolor=color, opacity=0.55,
+                                    points=False, meanline_visible=True, box_visible=False, legendgroup=method,
+                                    showlegend=False, spanmode="hard", hoveron="violins",
+                                    hovertemplate=f"{name}<extra></extra>"))
+    fig = go.Figure(data=traces, layout=layout)
     style(fig, theme, height=height)
-    # The violins are named on the first panel's axis, so no legend is needed.
-    fig.update_layout(showlegend=False, margin={"t": 50})
-    fig.update_annotations(font_size=FONT_SIZE)
-    fig.update_yaxes(autorange="reversed", matches="y")
-    for j in range(2, len(coefs) + 1):
-        fig.update_yaxes(showticklabels=False, row=1, col=j)
+    # The violins are named on the y axis, so no legend is needed.
+    fig.update_layout(showlegend=False, margin={"t": 50},
+                      yaxis={"autorange": "reversed", "type": "category"})
     return fig
 
 

@@ -184,6 +184,23 @@ def thinned_lab(data: pd.DataFrame, response: str, group: str, covariate: str, k
     return ThinnedView(full, thinned, used, notes, list(chosen), int(mask.sum()), int(len(data)), moved)
 
 
+def lines_over(result: PoolingResult, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Each method's line for the given groups over the given covariate ranges (group, method,
+    x, y), e.g. a thinned fit drawn over the full data's days, so its extrapolation shows."""
+    rows = []
+    table = result.table.set_index(["group", "method"])
+    for group, (lo, hi) in ranges.items():
+        for method in ("complete", "none", "partial"):
+            if (group, method) not in table.index:
+                continue
+            r = table.loc[(group, method)]
+            if not (np.isfinite(r["intercept"]) and np.isfinite(r["slope"])):
+                continue
+            for x in (lo, hi):
+                rows.append((group, method, float(x), float(r["intercept"] + r["slope"] * x)))
+    return pd.DataFrame(rows, columns=["group", "method", "x", "y"])
+
+
 def _pull_by_group(full: PoolingResult, thinned: PoolingResult) -> pd.DataFrame:
     """Per group: observations and the mixed model's pull on each random coefficient
     (``pull_by_group``: 0 = keeps its own estimate, 1 = sits on the population value),

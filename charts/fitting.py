@@ -1,0 +1,145 @@
+"""Figures for "How the model is fitted": the matrices, the criterion over θ, the modes as θ moves,
+and the profile of a group SD."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, nan_join, palette, style
+
+PARTIAL = METHOD_STYLE["partial"]["color"]
+NONE = METHOD_STYLE["none"]["color"]
+COMPLETE = METHOD_STYLE["complete"]["color"]
+# White for 0, then light to medium sky blue (Okabe-Ito): dark cell text stays readable on every cell.
+MATRIX_SCALE = [[0.0, "#FFFFFF"], [0.001, "#E3F2FB"], [1.0, "#56B4E9"]]
+
+
+def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = "", group: pd.Series | None = None,
+                   height: int | None = None) -> go.Figure:
+    """A matrix (rows × named columns) as a heatmap with every value printed in its cell.
+
+    ``group`` (one label per row) is added to the row labels so a row's group is readable."""
+    rows = list(frame.index) if group is None else [f"{r} · {g}" for r, g in zip(frame.index, group)]
+    values = frame.to_numpy(float)
+    text = [[_cell(v) for v in row] for row in values]
+    fig = go.Figure(go.Heatmap(
+        z=values, zmin=min(0.0, float(np.nanmin(values))), x=list(frame.columns), y=rows, text=text, texttemplate="%{text}",
+        textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE, showscale=False, xgap=1, ygap=1,
+        hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>",
+    ))
+    style(fig, theme, height=height or max(260, 22 * len(rows) + 120), title=title)
+    fig.update_yaxes(autorange="reversed", tickfont={"size": FONT_SIZE - 4}, type="category")
+    fig.update_xaxes(side="top", tickangle=-40, tickfont={"size": FONT_SIZE - 4}, type="category")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 140 if title else 120, "b": 10})
+    return fig
+
+
+def _cell(v: float) -> str:
+    if v == 0:
+        return "0"
+    return f"{v:.3g}"
+
+
+def criterion_curve(curve: pd.DataFrame, *, best: float, chosen: float, chosen_value: float,
+                    theme: str = "light", x_label: str = "", height: int = 420) -> go.Figure:
+    """The criterion against one SD ratio, its minimum (star) and the chosen value (dot)."""
+    c = palette(theme)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve["ratio"], y=curve["criterion"], mode="lines", name="REML criterion",
+                             line={"color": c["population"], "width": LINE_WIDTH},
+                             hovertemplate="ratio %{x:.3g}<br>criterion %{y:.2f}<extra></extra>"))
+    best_value = float(np.interp(best, curve["ratio"], curve["criterion"]))
+    fig.add_trace(go.Scatter(x=[best], y=[best_value], mode="markers", name="Minimum (the fit)",
+                             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR,
+                                     "line": {"width": 1, "color": c["text"]}},
+                             hovertemplate="best ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[chosen], y=[chosen_value], mode="markers", name="Your choice",
+                             marker={"symbol": "circle-open", "size": 22, "color": PARTIAL, "line": {"width": 4}},
+                             hovertemplate="your ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"))
+    style(fig, theme, height=height)
+    fig.update_xaxes(title_text=x_label, rangemode="tozero")
+    fig.update_yaxes(title_text="REML criterion (lower is better)")
+    return fig
+
+
+def criterion_contour(xs, ys, z, *, best: tuple[float, float], chosen: tuple[float, float], theme: str = "light",
+                      x_label: str = "", y_label: str = "", height: int = 520) -> go.Figure:
+    """The criterion over two SD ratios as contours of √(criterion − minimum): equally spaced
+    rings, 1.96 is roughly a 95% region for each ratio on its own."""
+    c = palette(theme)
+    root = np.sqrt(np.maximum(np.asarray(z) - np.nanmin(z), 0.0))
+    fig = go.Figure(go.Contour(
+        x=xs, y=ys, z=root, colorscale="viridis", reversescale=True, ncontours=16,
+        contours={"showlabels": True, "labelfont": {"size": FONT_SIZE - 5, "color": c["text"]}},
+        colorbar={"title": {"text": "√(criterion − min)", "side": "right"}, "thickness": 14},
+        hovertemplate=f"{x_label}: %{{x:.3g}}<br>{y_label}: %{{y:.3g}}<br>√(criterion − min) %{{z:.2f}}<extra></extra>",
+        name="criterion",
+    ))
+    fig.add_trace(go.Scatter(x=[best[0]], y=[best[1]], mode="markers", name="Minimum (the fit)",
+                             marker={"symbol": "star", "size": 22, "color": TRUTH_COLOR,
+                                     "line": {"width": 1.5, "color": c["text"]}}))
+    fig.add_trace(go.Scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name="Your choice",
+                             marker={"symbol": "circle", "size": 16, "color": PARTIAL,
+                                     "line": {"width": 1.5, "color": c["text"]}}))
+    style(fig, theme, height=height)
+    fig.update_xaxes(title_text=x_label, showgrid=False)
+    fig.update_yaxes(title_text=y_label, showgrid=False)
+    return fig
+
+
+def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str = "group",
+                  height: int | None = None) -> go.Figure:
+    """Each group's conditional mode at the fit (hollow) and at the chosen θ (filled), one panel per
+    random column. ``table``: columns group, name, best, chosen."""
+    names = list(dict.fromkeys(table["name"]))
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.12)
+    c = palette(theme)
+    many = table["group"].nunique() > 30
+    for i, name in enumerate(names, start=1):
+        d = table[table["name"] == name].sort_values("best")
+        pos = np.arange(len(d))
+        sx, sy = nan_join([[b, ch] for b, ch in zip(d["best"], d["chosen"])], [[p, p] for p in pos])
+        fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", line={"color": c["faint"], "width": 2},
+                                 showlegend=False, hoverinfo="skip"), row=1, col=i)
+        for column, label, marker in (
+            ("best", "At the fitted θ", {"symbol": "circle-open", "size": 9, "color": c["text"], "line": {"width": 2}}),
+            ("chosen", "At your θ", {"symbol": "circle", "size": 9, "color": PARTIAL}),
+        ):
+            fig.add_trace(go.Scatter(x=d[column], y=pos, mode="markers", name=label, legendgroup=column,
+                                     showlegend=i == 1, customdata=d["group"], marker=marker,
+                                     hovertemplate=f"{group_label} %{{customdata}}<br>{label.lower()}: "
+                                                   "%{x:.4g}<extra></extra>"), row=1, col=i)
+        fig.update_yaxes(tickvals=None if many else pos, ticktext=None if many else list(d["group"].astype(str)),
+                         showticklabels=not many, row=1, col=i,
+                         title_text=f"{group_label}s, sorted" if (many and i == 1) else None)
+        fig.add_vline(x=0, line={"color": c["population"], "dash": "dash", "width": 1.5}, row=1, col=i)
+        fig.update_xaxes(title_text="Conditional mode b̂", row=1, col=i)
+    n = table["group"].nunique()
+    style(fig, theme, height=height or int(min(620, max(360, 22 * n + 140))))
+    fig.update_yaxes(tickfont={"size": FONT_SIZE - 5})
+    return fig
+
+
+def sd_profile(curve: pd.DataFrame, *, estimate: float, lower: float, upper: float, cutoff: float,
+               theme: str = "light", x_label: str = "", height: int = 420) -> go.Figure:
+    """The deviance profiled over a group SD, the cut-off line and the interval it gives."""
+    c = palette(theme)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve["sd"], y=curve["change"], mode="lines", name="Deviance − minimum",
+                             line={"color": c["population"], "width": LINE_WIDTH},
+                             hovertemplate="SD %{x:.4g}<br>change %{y:.2f}<extra></extra>"))
+    fig.add_hline(y=cutoff, line={"color": COMPLETE, "dash": "dash", "width": 2},
+                  annotation_text=f"95% cut-off ({cutoff:.2f})", annotation_position="top left")
+    fig.add_trace(go.Scatter(x=[lower, upper], y=[0, 0], mode="lines+markers", name="95% interval",
+                             line={"color": PARTIAL, "width": 8}, marker={"size": 12, "symbol": "line-ns-open"},
+                             hovertemplate="%{x:.4g}<extra>interval end</extra>"))
+    fig.add_trace(go.Scatter(x=[estimate], y=[0], mode="markers", name="Estimate (ML)",
+                             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR,
+                                     "line": {"width": 1, "color": c["text"]}}))
+    style(fig, theme, height=height)
+    top = max(cutoff * 2.2, 1.0)
+    fig.update_yaxes(title_text="Deviance above its minimum", range=[-0.4, top])
+    fig.update_xaxes(title_text=x_label, rangemode="tozero")
+    return fig
