@@ -26,6 +26,12 @@ SECTIONS = {
         st.Page("app_pages/thinning.py", title="Less data, more shrinkage", icon=":material/content_cut:",
                 url_path="less-data"),
     ],
+    "Understand it": [
+        st.Page("app_pages/fitting.py", title="How the model is fitted", icon=":material/functions:",
+                url_path="how-it-is-fitted"),
+        st.Page("app_pages/predictions.py", title="Predictions", icon=":material/trending_up:",
+                url_path="predictions"),
+    ],
 }
 
 page = st.navigation(SECTIONS)

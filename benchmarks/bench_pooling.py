@@ -33,6 +33,22 @@ def simulation_bundle(seed: int) -> None:
     matrix_shrinkage(evaluation.result)
 
 
+def lab_slider_move(seed: int) -> None:
+    """The server's work for one move of a lab slider on a cache miss: the view, both figures, their JSON."""
+    import charts
+    from lmm_core import lab
+
+    settings = SimulationSettings(seed=seed + 1)
+    view = lab.simulated_lab(settings)
+    pop = view.result.population
+    dist = charts.coefficient_distributions(lab.coefficient_values(view))
+    fig = charts.shrinkage_map(view.result.table, population=(pop["intercept"], pop["slope"]),
+                               ellipses=lab.estimated_rings(view.result), truth=lab.truth_table(view.sim),
+                               true_ellipses=lab.true_rings(settings))
+    fig.to_json(validate=False)
+    dist.to_json(validate=False)
+
+
 def median_ms(task, runs: int) -> float:
     task(0)  # warm-up: imports, caches
     times = []
@@ -50,6 +66,7 @@ def main() -> None:
     sleep, gpa = datasets.load("sleepstudy"), datasets.load("gpa")
     cases = {
         "simulation bundle (200 x 6, both, new seed each run)": simulation_bundle,
+        "lab slider move (200 x 6: view + both figures + JSON)": lab_slider_move,
         "compare_pooling sleepstudy (Days | Subject)":
             lambda i: compare_pooling(sleep, "Reaction", "Subject", "Days", random="both"),
         "compare_pooling gpa (occasion | student)":

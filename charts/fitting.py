@@ -13,7 +13,7 @@ PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
 COMPLETE = METHOD_STYLE["complete"]["color"]
 # White for 0, then light to medium sky blue (Okabe-Ito): dark cell text stays readable on every cell.
-MATRIX_SCALE = [[0.0, "#FFFFFF"], [0.001, "#E3F2FB"], [1.0, "#56B4E9"]]
+MATRIX_SCALE = [[0.0, "#FFFFFF"], [0.001, "#D2EAF8"], [1.0, "#56B4E9"]]
 
 
 def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = "", group: pd.Series | None = None,
@@ -131,7 +131,7 @@ def sd_profile(curve: pd.DataFrame, *, estimate: float, lower: float, upper: flo
                              line={"color": c["population"], "width": LINE_WIDTH},
                              hovertemplate="SD %{x:.4g}<br>change %{y:.2f}<extra></extra>"))
     fig.add_hline(y=cutoff, line={"color": COMPLETE, "dash": "dash", "width": 2},
-                  annotation_text=f"95% cut-off ({cutoff:.2f})", annotation_position="top left")
+                  annotation_text=f"95% cut-off ({cutoff:.2f})", annotation_position="top")
     fig.add_trace(go.Scatter(x=[lower, upper], y=[0, 0], mode="lines+markers", name="95% interval",
                              line={"color": PARTIAL, "width": 8}, marker={"size": 12, "symbol": "line-ns-open"},
                              hovertemplate="%{x:.4g}<extra>interval end</extra>"))

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import LINE_WIDTH, FONT_SIZE, METHOD_STYLE, METHODS, TRUTH_COLOR, nan_join, palette, style
+from .base import FAST, FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, nan_join, palette, style
 
 
 # -- three ways to pool ---------------------------------------------------------
@@ -94,7 +94,7 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
     text = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
-    return go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend,
+    return go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend, **FAST,
                       line={"color": color, "width": width},
                       marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": color},
                       text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
@@ -117,19 +117,19 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     wide = _wide(table)
     dense = len(wide) > 60
     marker_size, arrow_width = (6, 1.0) if dense else (9, 2.0)
-    fig = go.Figure()
+    fig = go.Figure(**FAST)
     if reference is not None:
-        fig.add_trace(go.Scatter(x=reference["intercept"], y=reference["slope"], mode="markers", name=reference_name,
+        fig.add_trace(go.Scatter(**FAST, x=reference["intercept"], y=reference["slope"], mode="markers", name=reference_name,
                                  marker={"color": METHOD_STYLE["partial"]["color"], "size": marker_size + 4,
                                          "symbol": "diamond-open", "opacity": 0.45, "line": {"width": 1.5}},
                                  text=reference["group"], hovertemplate="%{text}: all data<extra></extra>"))
     for rings, name, line in (
-        (ellipses, "Estimated distribution (50/80/95%)", {"color": c["faint"], "width": 2}),
-        (true_ellipses, "True distribution", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
+        (ellipses, "Estimated spread of groups", {"color": c["faint"], "width": 2}),
+        (true_ellipses, "True spread of groups", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
     ):
         if len(rings):
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
+            fig.add_trace(go.Scatter(**FAST, x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
     est = wide[wide["estimable"]]
     hover = [_group_hover(r) for r in est.itertuples()]
     fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
@@ -139,29 +139,29 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     for m, col in (("none", "none"), ("partial", "partial")):
         d = est if m == "none" else wide
         s = METHOD_STYLE[m]
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scatter(**FAST,
             x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["short"].capitalize(),
             marker={"color": s["color"], "size": marker_size, "symbol": s["symbol"],
                     "line": {"width": 0.5 if dense else 1, "color": c["paper"]}},
             text=[_group_hover(r) for r in d.itertuples()],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
     if truth is not None:
-        fig.add_trace(go.Scatter(x=truth["intercept"], y=truth["slope"], mode="markers", name="Truth",
+        fig.add_trace(go.Scatter(**FAST, x=truth["intercept"], y=truth["slope"], mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
                                  text=truth["group"], hovertemplate="%{text}: truth<extra></extra>"))
     comp = table[table["method"] == "complete"].iloc[0]
-    fig.add_trace(go.Scatter(x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
+    fig.add_trace(go.Scatter(**FAST, x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
                              name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
                                      "line": {"width": 2, "color": c["paper"]}},
                              hovertemplate=f"Complete pooling<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects",
+    fig.add_trace(go.Scatter(**FAST, x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects",
                              marker={"color": c["population"], "size": 16, "symbol": "star"},
                              hovertemplate=f"Fixed effects<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
-        fig.add_trace(go.Scatter(x=[r["intercept_none"], r["intercept_partial"]],
+        fig.add_trace(go.Scatter(**FAST, x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
                                  name=f"Selected: {selected}", text=["own", "mixed"], textposition="top center",
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
@@ -270,12 +270,12 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
             v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
             if v.empty:
                 continue
-            traces.append(go.Violin(x=v.to_numpy(), name=name, orientation="h",
+            traces.append(go.Violin(x=v.to_numpy(), name=name, orientation="h", **FAST,
                                     xaxis=axis, yaxis="y", line_color=color, fillcolor=color, opacity=0.55,
                                     points=False, meanline_visible=True, box_visible=False, legendgroup=method,
                                     showlegend=False, spanmode="hard", hoveron="violins",
                                     hovertemplate=f"{name}<extra></extra>"))
-    fig = go.Figure(data=traces, layout=layout)
+    fig = go.Figure(data=traces, layout=layout, **FAST)
     style(fig, theme, height=height)
     # The violins are named on the y axis, so no legend is needed.
     fig.update_layout(showlegend=False, margin={"t": 50},

@@ -144,6 +144,67 @@ def partial_data_prediction(data: pd.DataFrame, response: str, group: str, covar
     )
 
 
+@dataclass
+class PartialPath:
+    """How a group's line moves as its observations are added one by one (k = 0 is a new group).
+
+    ``table``: one row per k with columns k, intercept, slope (the group's line, extra covariates
+    at their mean; slope NaN without a covariate), intercept_sd, slope_sd (their conditional SDs;
+    for k = 0 the SDs of a new group, from Σ), fit_end and se_end (the line and its SD at the
+    largest covariate value). ``own``: the group's own line from all its data (intercept, slope);
+    ``population``: the fixed-effects line from all data."""
+
+    table: pd.DataFrame
+    own: tuple[float, float]
+    population: tuple[float, float]
+
+
+def _line_sd(names, cov, x):
+    rows = _random_rows(names, np.atleast_1d(float(x)))
+    return float(np.sqrt(_quad(rows, cov))[0])
+
+
+def partial_data_path(data: pd.DataFrame, response: str, group: str, covariate: str, chosen_group, ks=None,
+                      random: str = "both", reml: bool = True, extra_covariates=()) -> PartialPath:
+    """Refit with the first k observations of ``chosen_group`` for each k in ``ks`` (all 0..n by default)."""
+    full = compare_pooling(data, response, group, covariate, random=random, reml=reml,
+                           extra_covariates=extra_covariates)
+    j = _group_index(full, chosen_group)
+    n = int(full.group_sizes.iloc[j])
+    ks = range(n + 1) if ks is None else sorted({int(k) for k in ks if 0 <= int(k) <= n})
+    x_end = float(full.data.x.max())
+    row_of = {m: full.table[(full.table["group"] == full.levels[j]) & (full.table["method"] == m)].iloc[0]
+              for m in ("none", "partial")}
+    rows = []
+    for k in ks:
+        if k == 0:
+            ms, coef_line = matrix_shrinkage(full), (full.population["intercept"], full.population["slope"])
+            cov = ms.prior_cov
+            end = float(full.predict("population", np.array([x_end]))[0])
+        elif k == n:
+            ms = matrix_shrinkage(full)
+            cov = ms.posterior_cov[j]
+            coef_line = (row_of["partial"]["intercept"], row_of["partial"]["slope"])
+            end = float(full.predict("partial", np.array([x_end]), codes=np.array([j]))[0])
+        else:
+            part = partial_data_prediction(data, response, group, covariate, chosen_group, k, random, reml,
+                                           extra_covariates, x=np.array([x_end]), start=full.fit.theta)
+            res = part.result
+            jj = _group_index(res, chosen_group)
+            ms = matrix_shrinkage(res)
+            cov = ms.posterior_cov[jj]
+            r = res.table[(res.table["group"] == res.levels[jj]) & (res.table["method"] == "partial")].iloc[0]
+            coef_line = (r["intercept"], r["slope"])
+            end = float(part.curve["fit"].iloc[0])
+        sds = dict(zip(ms.names, np.sqrt(np.diag(cov))))
+        rows.append({"k": k, "intercept": float(coef_line[0]), "slope": float(coef_line[1]),
+                     "intercept_sd": sds.get(INTERCEPT, 0.0), "slope_sd": sds.get(covariate, 0.0),
+                     "fit_end": end, "se_end": _line_sd(ms.names, cov, x_end)})
+    own = (float(row_of["none"]["intercept"]), float(row_of["none"]["slope"]))
+    population = (full.population["intercept"], full.population["slope"])
+    return PartialPath(pd.DataFrame(rows), own, population)
+
+
 def three_kinds(data: pd.DataFrame, response: str, group: str, covariate: str, chosen_group, k: int,
                 random: str = "both", reml: bool = True, extra_covariates=(), level: float = 0.95,
                 fixed_uncertainty: bool = False) -> pd.DataFrame:

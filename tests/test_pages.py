@@ -79,7 +79,7 @@ def test_shrinkage_map_has_one_arrow_per_group():
     arrows = traces(fig, "Shrinkage")[0]
     ys = values(arrows["y"])
     assert np.isnan(ys).sum() == 18  # one NaN break after each arrow
-    assert len(traces(fig, "Estimated distribution")) == 1
+    assert len(traces(fig, "Estimated spread")) == 1
 
 
 def test_shrinkage_identity_on_the_page_matches_the_engine():

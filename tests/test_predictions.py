@@ -15,6 +15,7 @@ from lmm_core.predictions import (
     holdout_comparison,
     known_group_prediction,
     new_group_prediction,
+    partial_data_path,
     partial_data_prediction,
     prediction_curves,
     thin_groups,
@@ -178,3 +179,35 @@ def test_holdout_iris_with_extra_covariate():
     assert np.isfinite(h.table["rmse"]).all()
     with pytest.raises(DataError):
         holdout_comparison(iris, "Petal.Width", "Species", "Sepal.Length", holdout_last=0)
+
+
+def test_partial_data_path_runs_from_the_population_to_the_full_fit(sleep, result):
+    path = partial_data_path(sleep, "Reaction", "Subject", "Days", "308")
+    table = path.table.set_index("k")
+    assert list(table.index) == list(range(11))
+    # k = 0: a new subject, the population line with Σ's SDs.
+    Sigma = result.fit.varcorr[0].cov
+    assert table.loc[0, "intercept"] == pytest.approx(result.population["intercept"])
+    assert table.loc[0, "slope_sd"] == pytest.approx(np.sqrt(Sigma[1, 1]))
+    # k = 10: the full fit's coefficients and conditional SDs.
+    coef = result.fit.coef["Subject"].loc["308"]
+    assert table.loc[10, "intercept"] == pytest.approx(coef["(Intercept)"]) and table.loc[10, "slope"] == pytest.approx(coef["Days"])
+    np.testing.assert_allclose(table.loc[10, ["intercept_sd", "slope_sd"]].to_numpy(float),
+                               result.fit.ranef_sd["Subject"].loc["308"].to_numpy(), rtol=1e-6)
+    # In between: the refit on the thinned data (as partial_data_prediction does).
+    part = partial_data_prediction(sleep, "Reaction", "Subject", "Days", "308", 4)
+    assert table.loc[4, "intercept"] == pytest.approx(part.coef["(Intercept)"], rel=1e-5)
+    assert table.loc[4, "slope_sd"] == pytest.approx(part.coef_sd["Days"], rel=1e-4)
+    assert table.loc[4, "fit_end"] == pytest.approx(part.coef["(Intercept)"] + 9 * part.coef["Days"], rel=1e-5)
+    # Seeing more days narrows the slope's uncertainty.
+    assert table["slope_sd"].is_monotonic_decreasing
+    assert path.own == pytest.approx(tuple(smf.ols("Reaction ~ Days", sleep[sleep["Subject"] == "308"]).fit().params))
+
+
+def test_partial_data_path_for_a_random_intercept_with_steps():
+    iris = datasets.load("iris")
+    path = partial_data_path(iris, "Petal.Width", "Species", "Sepal.Length", "setosa", ks=[0, 25, 50, 99],
+                             random="intercept", extra_covariates=("Sepal.Width",))
+    assert list(path.table["k"]) == [0, 25, 50]
+    assert (path.table["slope_sd"] == 0).all()  # the slope does not vary by species in this model
+    assert path.table["intercept_sd"].iloc[0] > 10 * path.table["intercept_sd"].iloc[-1]

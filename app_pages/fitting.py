@@ -1,0 +1,364 @@
+"""How the model is fitted: the matrices, one criterion for all parameters, and where the random
+effects come from, with the chosen data set's own numbers."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import charts.fitting as figs
+import datasets
+import ui
+from lmm_core import anatomy
+
+choice = ui.current()
+info = choice.data
+fit = ui.fit_for(choice)
+g, gs = info.group_label, ui.plural(info.group_label)
+levels = list(fit.model.terms[0].levels)
+MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
+CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
+
+
+# -- cached numerics (keyed by names, so every session shares them) -----------------------------
+@st.cache_resource(max_entries=32, show_spinner=False)
+def criterion_curve(data: str, model: str, upto: float):
+    return anatomy.criterion_curve(ui.lmer_fit(data, datasets.info(data).model(model).formula), upto=upto)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def criterion_grid(data: str, model: str, corr, upto: tuple):
+    return anatomy.criterion_grid(ui.lmer_fit(data, datasets.info(data).model(model).formula), corr, upto)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def henderson(data: str, model: str):
+    return anatomy.henderson_check(ui.lmer_fit(data, datasets.info(data).model(model).formula))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def unbalanced(data: str, model: str):
+    d = datasets.info(data)
+    return anatomy.unbalanced_fit(d.model(model).formula, datasets.load(data), d.group, d.covariate)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def sd_profile(data: str):
+    d = datasets.info(data)
+    return anatomy.sd_profile(ui.lmer_fit(data, d.model("ri").formula))
+
+
+def fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def show_table(frame: pd.DataFrame, tiny=("Difference",), **kwargs):
+    """A table whose difference columns (rounding-sized numbers) show in scientific notation."""
+    config = {c: st.column_config.NumberColumn(format="%.1e") for c in tiny
+              if c in frame.columns and frame[c].abs().max() < 1e-4}
+    st.dataframe(frame, width="stretch", column_config=config, **kwargs)
+
+
+# -- the question --------------------------------------------------------------------------------
+st.title("How the model is fitted")
+st.markdown(
+    f"""
+A question almost every learner asks: *are the fixed effects and the random effects estimated
+separately and then put together? Is a {g}'s random effect just its own regression?*
+
+**No to both.** The software searches for the variances (how much {gs} differ, and how noisy
+single observations are) by minimising **one** number, the REML criterion. Everything else
+follows from those variances in one step: the fixed effects and each {g}'s random effect are
+solved *together*, and a {g}'s random effect is its own deviation **shrunk** towards zero by an
+amount the variances decide. This page walks through it with the **{info.title.lower()}** data and
+the model `{choice.model.formula}`.
+"""
+)
+selected = st.selectbox(f"{g.capitalize()} to follow through the page", levels, key="group", bind=ui.URL,
+                        help=f"Its rows are shown first in the matrices, and its random effect is worked out by hand below.")
+
+# -- 1. the matrices -----------------------------------------------------------------------------
+st.header("1. The model, written with this data set's matrices")
+st.latex(r"y = X\beta + Zb + \varepsilon,\qquad b \sim N(0, \Sigma_\theta),\qquad \varepsilon \sim N(0, \sigma^2 I)")
+view = anatomy.design_view(fit, first=selected, rows_per_group=10 if info.n_groups > 3 else 6)
+st.markdown(
+    f"""
+- **y** holds the {view.n} observations of {info.response_label.lower()}.
+- **X** ({view.n} × {view.p}) holds the columns of the *fixed* part: one column per fixed effect
+  ({", ".join(f"`{c}`" for c in fit.fixed_names)}). The same β applies to every row.
+- **Z** ({view.n} × {view.q}) holds the columns of the *random* part: for every {g}, its own copy of
+  {", ".join(f"`{n}`" for t in fit.model.terms for n in t.names)}. A row has non-zero entries only in
+  the columns of its own {g}, so Zb adds that {g}'s random effects and nobody else's.
+"""
+)
+left, right = st.columns([2, 3])
+with left:
+    ui.show(figs.design_heatmap(view.X, theme=ui.theme(), title="X (fixed part)", group=view.group),
+            f"The first rows of X for {len(set(view.group))} {gs} (row numbers as in the data). Each row "
+            f"is one observation; each column multiplies one fixed effect.", key="x_matrix")
+with right:
+    hidden = f" The other {view.hidden_z_columns} columns of Z (the other {gs}) are all 0 in these rows." \
+        if view.hidden_z_columns else ""
+    ui.show(figs.design_heatmap(view.Z, theme=ui.theme(), title="Z (random part)", group=view.group),
+            f"The same rows of Z, showing only the columns of these {gs}.{hidden}", key="z_matrix")
+
+row = anatomy.explain_row(fit, int(view.rows[0]))
+def product(v: float, b: float) -> str:
+    return f"{v:.4g} × " + (f"({b:.4g})" if b < 0 else f"{b:.4g}")
+
+
+fixed_sum = " + ".join(product(v, b) for _, v, b in row.fixed_terms)
+random_sum = " + ".join(product(v, b) for _, v, b in row.random_terms)
+st.markdown(
+    f"""
+**What one row means.** Row {row.row + 1} belongs to {g} **{row.group}**.
+Its row of X times β gives the population line's value: {fixed_sum} = **{row.fixed_part:.4g}**.
+Its row of Z picks out {g} {row.group}'s random effects ({", ".join(f"`{n}`" for n, _, _ in row.random_terms)}):
+{random_sum} = **{row.random_part:.4g}**. Together: fitted value **{row.fitted:.4g}**; the observed value is
+{row.y:.4g}, so the residual ε is {row.residual:.4g}.
+"""
+)
+
+# -- 2. one criterion ----------------------------------------------------------------------------
+st.header("2. One criterion, all parameters at once")
+parts = anatomy.scale_parts(fit)
+st.markdown(
+    f"""
+The only numbers the optimiser searches over are the **relative standard deviations** θ: how large
+the spread between {gs} is compared with the residual SD σ. For any θ, the best fixed effects,
+the best random effects and σ follow by (penalised) least squares in one go. So the REML criterion is a
+function of θ alone, and the fit is its minimum.
+
+**Try it:** move θ away from its best value and watch the criterion rise, the fixed effects change
+and the random effects grow (more spread allowed: less shrinkage) or shrink towards 0 (less spread
+allowed: more pooling). At 0 every {g} gets the population line (complete pooling); very large values
+let every {g} keep almost its own line (no pooling).
+"""
+)
+cols = st.columns(len(parts.labels) + len(parts.corr_labels))
+multiples = []
+for i, label in enumerate(parts.labels):
+    with cols[i]:
+        multiples.append(st.select_slider(
+            f"SD of {label.split(': ')[1]} ÷ residual SD, as a multiple of its best value ({parts.ratios[i]:.3g})",
+            MULTIPLES, value=1, key=f"sd{i + 1}", bind=ui.URL,
+            help="1 is the fitted value; 0 switches this random effect off."))
+corr_choice = None
+if parts.corr_labels:
+    with cols[-1]:
+        corr_choice = st.radio(f"Correlation (fitted: {parts.corrs[0]:.2f})", CORRELATIONS, horizontal=True,
+                               key="corr", bind=ui.URL, help="The correlation between the random intercepts and slopes.")
+corr = None if corr_choice in (None, "fitted") else float(corr_choice)
+ratios = parts.ratios * np.array(multiples, float)
+theta = anatomy.theta_from_scales(fit, ratios, None if corr is None else [corr])
+at = anatomy.fit_at_theta(fit, theta)
+
+if parts.ratios.size == 1:
+    upto = float(parts.ratios[0]) * max(3.0, multiples[0] * 1.05) or 1.0
+    curve = criterion_curve(info.name, choice.model.key, upto)
+    fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
+                               theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
+    caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
+               "The star is the minimum: the fitted model. The red dot is your choice.")
+else:
+    upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
+    xs, ys, z = criterion_grid(info.name, choice.model.key, corr, upto)
+    names = [lab.split(": ")[1] for lab in parts.labels]
+    fig = figs.criterion_contour(xs, ys, z, best=tuple(parts.ratios), chosen=tuple(ratios), theme=ui.theme(),
+                                 x_label=f"SD of {names[0]} ÷ residual SD", y_label=f"SD of {names[1]} ÷ residual SD")
+    held = ("" if not parts.corr_labels else
+            f" The correlation is held at {'its fitted value' if corr is None else corr}, so this is a slice "
+            "through a three-parameter criterion.")
+    caption = ("Contours of the REML criterion over the two relative SDs, drawn as √(criterion − minimum) so the "
+               "rings are evenly spaced. Star: the minimum (the fitted model); red dot: your choice." + held)
+ui.show(fig, caption, key="criterion")
+
+m1, m2, m3 = st.columns(3)
+m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{at.objective - fit.objective:+.3f} vs best",
+          delta_color="inverse")
+m2.metric("Residual SD σ̂(θ)", fmt(at.sigma), delta=f"{at.sigma - fit.sigma:+.3g} vs fitted", delta_color="off")
+sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
+m3.metric(f"SD between {gs} (θ × σ̂)", sds)
+fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})
+fe["Change"] = fe["At your θ"] - fe["At the fitted θ"]
+st.markdown("**Fixed effects** change with θ too: they are estimated together with the random effects.")
+show_table(fe, tiny=("Change",))
+modes = []
+for name_group, table in at.ranef.items():
+    best_table = fit.ranef[name_group]
+    for col in table.columns:
+        modes.append(pd.DataFrame({"group": table.index.astype(str), "name": col,
+                                   "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
+modes = pd.concat(modes, ignore_index=True)
+ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
+        f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (red). "
+        "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
+
+# -- 3. from variances to random effects -----------------------------------------------------------
+st.header(f"3. From the variance estimates to one {g}'s random effect")
+ident = anatomy.shrinkage_identity(fit, selected)
+if ident.kind == "intercept":
+    st.markdown(
+        f"""
+With a random intercept only, the random effect of a {g} is its own average deviation from the
+population line, multiplied by a **shrinkage factor** λ between 0 and 1. λ compares the spread between
+{gs} (τ²) with the noise in the {g}'s mean (σ²/n: less noise with more observations).
+"""
+    )
+    st.latex(r"\lambda_j = \frac{\hat\tau^2}{\hat\tau^2 + \hat\sigma^2/n_j}"
+             rf"= \frac{{{ident.tau2:.5g}}}{{{ident.tau2:.5g} + {ident.sigma2:.5g}/{ident.n}}} = {ident.lam:.5f}")
+    st.latex(r"\hat b_j = \lambda_j\,(\bar y_j - \bar x_j'\hat\beta)"
+             rf"= {ident.lam:.5f} \times ({ident.ybar:.5g} - {ident.xbar_beta:.5g}) = {ident.by_hand[0]:.6g}")
+else:
+    def bmatrix(a) -> str:
+        a = np.atleast_2d(a)
+        return r"\begin{bmatrix}" + r"\\".join(" & ".join(f"{v:.4g}" for v in r) for r in a) + r"\end{bmatrix}"
+
+    st.markdown(
+        f"""
+With a random slope, or several random effects per {g}, the same idea needs matrices: the {g}'s own
+evidence (its cross-products S = Zⱼ'Zⱼ and Zⱼ'rⱼ, where rⱼ are its residuals from the population line)
+is weighed against the spread between {gs} (Σ̂) and the noise (σ̂² = {ident.sigma2:.4g}):
+"""
+    )
+    st.latex(r"\hat b_j = \hat\Sigma\,(\hat\sigma^2 I + S_j\hat\Sigma)^{-1} Z_j' r_j,\qquad "
+             rf"\hat\Sigma = {bmatrix(ident.Sigma)},\; S_j = {bmatrix(ident.S)},\; Z_j'r_j = {bmatrix(ident.Zr.reshape(-1, 1))}")
+    st.latex(rf"\hat b_j = {bmatrix(ident.by_hand.reshape(-1, 1))}")
+check = pd.DataFrame({"By hand": ident.by_hand, "Engine (ranef)": ident.engine}, index=ident.names)
+check["Difference"] = check["By hand"] - check["Engine (ranef)"]
+show_table(check)
+st.caption(f"{g.capitalize()} {selected}: the formula filled in with the fitted numbers gives the engine's "
+           f"conditional mode (the difference is rounding, about 1e-12).")
+st.info(
+    f"""
+**What is "random" about a random effect?** The {gs} in the data are treated as a sample from a
+population of {gs} whose effects follow a normal distribution with SD τ. The model's *parameters* are
+the fixed effects, τ (and correlations) and σ. A {g}'s own effect bⱼ is not a parameter: it is an
+unobserved value, and b̂ⱼ is the best **prediction** of it given the data (the *conditional mode*,
+also called BLUP). That is why lme4 reports conditional variances for b̂ⱼ, not standard errors.
+Nothing random is drawn when the model is fitted.
+"""
+)
+with st.expander("The general form: Henderson's mixed-model equations"):
+    hc = henderson(info.name, choice.model.key)
+    st.markdown(
+        "For given variances, β̂ and all b̂ together solve one linear system. With G = Σ̂ for every "
+        f"{g} (block diagonal):"
+    )
+    st.latex(r"\begin{bmatrix} X'X & X'Z \\ Z'X & Z'Z + \hat\sigma^2 G^{-1} \end{bmatrix}"
+             r"\begin{bmatrix}\hat\beta \\ \hat b\end{bmatrix} = \begin{bmatrix} X'y \\ Z'y\end{bmatrix}")
+    st.markdown(
+        f"Here that is **{hc.size} equations** ({fit.model.p} fixed effects and {hc.size - fit.model.p} random "
+        f"effects). Solving them directly gives the engine's fixed effects to within {hc.beta_difference:.1e} and its "
+        f"random effects to within {hc.b_difference:.1e}. The term σ̂²G⁻¹ is the penalty that pulls the b̂ towards 0; "
+        "without it these would be the equations of an ordinary regression with one dummy column per group. "
+        "lme4 solves the same system in a rescaled form (with Λθ, so that a zero variance causes no trouble) using a "
+        "sparse Cholesky factorisation."
+    )
+
+# -- 4. balanced data ------------------------------------------------------------------------------
+st.header("4. When the fixed effects equal one ordinary regression")
+make_unbalanced = st.toggle(f"Make the data unbalanced (every second {g} keeps only its first 40% of rows)",
+                            key="unbalanced", bind=ui.URL)
+if make_unbalanced:
+    ufit, thinned = unbalanced(info.name, choice.model.key)
+    comp = anatomy.balance_comparison(ufit)
+    shown_thinned = ", ".join(thinned[:6]) + (" …" if len(thinned) > 6 else "")
+    st.markdown(f"Refitted on {comp.n_rows} of {fit.model.n} rows ({len(thinned)} {gs} thinned: {shown_thinned}).")
+else:
+    comp = anatomy.balance_comparison(fit)
+show_table(comp.table)
+biggest = float(comp.table["Difference"].abs().max())
+if comp.balanced:
+    st.success(
+        f"""
+Every {g} here was observed at the same values of {', '.join(fit.fixed_names[1:]) or 'the predictors'}:
+the data are **balanced**. Then the mixed model's fixed effects are exactly those of one ordinary
+regression that ignores the {gs} (largest difference {biggest:.1e}). The random effects change the
+standard errors and give each {g} its own line, but not the population line.
+"""
+    )
+else:
+    why = (f"The thinned {gs} now have fewer observations. One ordinary regression weighs every *observation* "
+           f"equally, so {gs} with many rows count more. The mixed model knows that observations of one {g} "
+           f"share that {g}'s effect, so it weighs each {g}'s information by how reliable it is: a {g} with few rows "
+           f"counts for more per row than in the regression, a {g} with many rows for less.") if make_unbalanced else (
+           f"The {gs} were not observed at the same values of the predictors (each {g} has its own measurements), "
+           "so the mixed model weighs each group's information differently from one ordinary regression.")
+    st.warning(f"**The two differ** (by up to {biggest:.3g}). {why}")
+
+# -- 5. misreadings --------------------------------------------------------------------------------
+st.header("5. Common misreadings, answered with this fit's numbers")
+tabs = st.tabs(["Spread of the b̂", "Their correlation", "A variance of 0", f"Only {info.n_groups} {gs}?" if info.n_groups <= 3
+                else "How sure is τ̂?"])
+with tabs[0]:
+    spread = anatomy.spread_vs_variance(fit)
+    first = spread.iloc[0]
+    st.markdown(
+        f"""
+*"The variance component is just the variance of the estimated random effects."* Not quite: every b̂ is
+shrunk towards 0, so they spread **less** than the model says {gs} really differ. For
+`{first['Name']}`: the SD of the b̂ is **{first['SD of the modes']:.4g}**, the estimated SD is
+**{first['Estimated SD']:.4g}**. What is missing is roughly the average conditional variance
+({first['Mean conditional variance']:.4g}), the uncertainty left in each b̂: √(mean b̂² + mean conditional
+variance) = **{first['Modes + conditional variance']:.4g}**.
+"""
+    )
+    st.dataframe(spread, hide_index=True, width="stretch")
+    if info.n_groups <= 3:
+        st.caption(f"With only {info.n_groups} {gs} this bookkeeping is rough: the uncertainty of the fixed "
+                   "effects matters too.")
+with tabs[1]:
+    corr_table = anatomy.correlation_vs_estimate(fit)
+    if corr_table.empty:
+        st.info("This model estimates no correlation between random effects. Choose a model with a correlated "
+                "random intercept and slope in the sidebar to see this misreading.")
+    else:
+        r = corr_table.iloc[0]
+        st.markdown(
+            f"""
+*"The correlation of the estimated random effects is the estimated correlation."* No: shrinkage pulls
+intercepts and slopes in directions that depend on each {g}'s data, which can create or hide a
+correlation. Here the model estimates **{r['Estimated correlation']:.3f}**, while the b̂ themselves are
+correlated **{r['Correlation of the modes']:.3f}**.
+"""
+        )
+        st.dataframe(corr_table, hide_index=True, width="stretch")
+with tabs[2]:
+    zero = anatomy.zero_variance_check(fit)
+    gap = float((zero.beta_at_zero - zero.ols).abs().max())
+    state = (f"This fit has a variance at (almost) 0: {', '.join(zero.singular_terms)}." if zero.singular_terms
+             else "No variance in this fit is 0, but you can see what 0 would mean by setting the sliders in "
+                  "section 2 to 0.")
+    st.markdown(
+        f"""
+*"A variance estimated at 0 is an error."* It is an answer: the data show no more spread between {gs}
+than the noise alone would produce, so the model pools completely for that term. Set every variance
+of this model to 0 and every b̂ becomes 0 (largest: {zero.largest_mode:.1e}) while the fixed effects become
+those of one ordinary regression (largest difference {gap:.1e}). {state}
+"""
+    )
+    st.dataframe(pd.DataFrame({"Fixed effects with all variances 0": zero.beta_at_zero, "OLS": zero.ols}),
+                 width="stretch")
+with tabs[3]:
+    st.markdown(
+        f"""
+*"The SD between {gs} is estimated like any other number."* It is estimated from the {gs} themselves, so
+its precision depends on how many {gs} there are, not on how many observations. Below: the likelihood
+profile of the random-intercept SD (model `{info.model('ri').formula}`), and its 95% interval, computed as
+lme4's `confint()` does.
+"""
+    )
+    prof = sd_profile(info.name)
+    ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
+                            cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
+            f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
+            f"value. Values below the dashed line are compatible with the data: the red bar is the 95% interval.",
+            key="profile")
+    rows = []
+    for name in datasets.names():
+        p = sd_profile(name)
+        rows.append({"Data set": name, "Groups": p.n_groups, "SD (ML)": p.estimate, "lower 95%": p.lower,
+                     "upper 95%": p.upper, "upper ÷ lower": p.upper / p.lower if p.lower > 0 else float("inf")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("The same interval for the random intercept in each data set. With 3 species the upper end is "
+               "several times the lower end; with 200 students the SD is pinned down closely.")

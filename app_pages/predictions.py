@@ -1,0 +1,190 @@
+"""Predictions: a group in the data, a new group, a group with only a few observations, and a
+hold-out test of the three ways to pool."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import charts
+import charts.predictions as figs
+import datasets
+import ui
+from lmm_core.errors import LmmError
+from lmm_core.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
+                                  partial_data_path, partial_data_prediction)
+
+choice = ui.current()
+info = choice.data
+result = ui.pooling_for(choice)
+g, gs = info.group_label, ui.plural(info.group_label)
+obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(info.name, "observations")
+HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
+
+
+# -- cached numerics -----------------------------------------------------------------------------
+def _args(data: str, model: str) -> dict:
+    d = datasets.info(data)
+    return {"response": d.response, "group": d.group, "covariate": d.covariate,
+            "random": d.model(model).random, "extra_covariates": d.extra_covariates}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def partial(data: str, model: str, group: str, k: int, fixed_uncertainty: bool, x: tuple):
+    return partial_data_prediction(datasets.load(data), chosen_group=group, k=k, x=np.array(x),
+                                   fixed_uncertainty=fixed_uncertainty, **_args(data, model))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def path(data: str, model: str, group: str, step: int):
+    n = int(ui.pooling(data, model).group_sizes.loc[group])
+    return partial_data_path(datasets.load(data), chosen_group=group, ks=range(0, n + 1, step), **_args(data, model))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def holdout(data: str, model: str, last: int):
+    return holdout_comparison(datasets.load(data), holdout_last=last, **_args(data, model))
+
+
+def clamp(key: str, low: int, high: int) -> None:
+    """Keep a remembered slider value inside this data set's range (ranges differ between data sets)."""
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and not low <= value <= high:
+        st.session_state[key] = int(min(max(value, low), high))
+
+
+# -- page ------------------------------------------------------------------------------------------
+st.title("Predictions")
+st.markdown(
+    f"""
+A mixed model predicts differently depending on what it knows about the {g}:
+
+1. **A {g} in the data**: the population line plus that {g}'s own random effects.
+2. **A new {g}**: only the population line (fixed effects), because nothing is known about this {g}.
+   Its band is wide: it must allow for how much {gs} differ (the random-effect variance) as well as the
+   noise of single observations (the residual variance).
+3. **A {g} with only a few observations**: in between. With every extra observation its line moves from the
+   population line towards the {g}'s own line, and its uncertainty shrinks.
+"""
+)
+if info.name == "iris":
+    st.warning(
+        "With iris, the three species are all the species there are in the data, and a new species would "
+        "not be 'another draw' from the same few. The new-species band rests on a spread estimated from only "
+        "three species, so read it as a rough guess. The partial-data and hold-out parts add or hold back "
+        "flowers in order of sepal length (shortest first), so the hold-out test checks how well each method "
+        "extrapolates to the longest sepals."
+    )
+
+levels = list(result.levels)
+sizes = result.group_sizes
+top = st.columns([2, 3])
+with top[0]:
+    group = st.selectbox(f"{g.capitalize()}", levels, key="group", bind=ui.URL)
+n_j = int(sizes.loc[group])
+with top[1]:
+    clamp("observed", 0, int(sizes.max()))
+    k = st.slider(f"How many of its {obs_word} the model has seen (panel 3)", 0, int(sizes.max()),
+                  min(3, n_j), key="observed", bind=ui.URL,
+                  help=f"0 = none (a new {g}); {n_j} = all of them.")
+k = min(int(k), n_j)
+fixed_unc = st.checkbox("Widen the bands for the uncertainty of the fixed effects too", key="fixed_unc",
+                        bind=ui.URL, help="Adds x'Vx, the variance of the population line itself.")
+
+j = levels.index(group)
+g_rows = result.data.codes == j
+gx, gy = result.data.x[g_rows], result.data.y[g_rows]
+grid = np.linspace(gx.min(), gx.max(), 40)
+points = pd.DataFrame({"x": gx, "y": gy})
+pop = result.population
+own_row = result.table[(result.table["group"] == group) & (result.table["method"] == "none")].iloc[0]
+population_line = (grid, pop["intercept"] + pop["slope"] * grid, "population")
+refs = {"Population line (fixed effects)": population_line}
+if bool(own_row["estimable"]):
+    refs_partial = {**refs, f"Its own regression, all {obs_word}": (grid, own_row["intercept"] + own_row["slope"] * grid,
+                                                                    "none")}
+else:
+    refs_partial = refs
+
+known = known_group_prediction(result, group, grid, fixed_uncertainty=fixed_unc)
+new = new_group_prediction(result, grid, fixed_uncertainty=fixed_unc)
+try:
+    if k == 0:
+        part_curve, used, unseen = new, points.iloc[:0], points
+    else:
+        part = partial(info.name, choice.model.key, group, k, fixed_unc, tuple(grid))
+        part_curve, used, unseen = part.curve, part.shown, part.hidden
+except LmmError as exc:
+    st.error(f"The model could not be refitted with only {k} {obs_word} of this {g}: {exc} Try another number.")
+    part_curve, used, unseen = new, points.iloc[:0], points
+
+panels = [
+    figs.Panel(f"1. {g.capitalize()} {group}, all data", known, points, points.iloc[:0], refs),
+    figs.Panel(f"2. A new {g}", new, points.iloc[:0], points, refs),
+    figs.Panel(f"3. {g.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
+]
+ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
+        f"Three predictions for {g} {group}. Red line: the prediction; shaded: 95% band for a new observation. "
+        f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {g}'s data "
+        f"altogether; panel 3 uses only its first {k} {obs_word}.", key="panels")
+
+half = {name: 1.96 * float(np.sqrt(np.mean(c["se_line"] ** 2))) for name, c in
+        (("known", known), ("new", new), ("partial", part_curve))}
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Line uncertainty, {g} in the data", f"± {half['known']:.3g}")
+m2.metric(f"Line uncertainty, new {g}", f"± {half['new']:.3g}")
+m3.metric(f"Line uncertainty, {k} of {n_j} seen", f"± {half['partial']:.3g}",
+          delta=f"{half['partial'] - half['new']:+.3g} vs new {g}", delta_color="inverse")
+st.caption("± 1.96 × the SD of the line itself (its random effects' conditional SD), averaged over the "
+           f"{info.covariate} range; the bands in the figure add the residual noise on top.")
+
+st.subheader(f"How {g} {group}'s line moves as {obs_word} are added")
+step = 5 if n_j > 20 else 1
+trail = path(info.name, choice.model.key, group, step)
+names = list(result.fit.ranef[result.data.group].columns) if result.data.group in result.fit.ranef else []
+random_cols = {}
+if "(Intercept)" in names:
+    random_cols["intercept"] = f"Intercept (at {info.covariate} = 0)"
+if info.covariate in names:
+    random_cols["slope"] = f"Slope (per unit of {info.covariate})"
+own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
+population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
+ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
+                          current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
+        f"The {g}'s {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its first k "
+        f"{obs_word} (red, with 95% bars from the conditional SD). At k = 0 it is the population value (dashed); "
+        f"as k grows it moves towards the {g}'s own regression (dotted blue), and the bars shrink.", key="path")
+
+# -- hold-out test ---------------------------------------------------------------------------------
+st.header("Which way of pooling predicts best?")
+st.markdown(
+    f"""
+A fair test: hide the last {obs_word} of every {g}, fit the three methods on the rest, and measure how far
+their predictions land from the hidden values (root-mean-square error, RMSE; smaller is better).
+"""
+)
+share = st.select_slider(f"Share of each {g}'s {obs_word} to hold out (the last ones)", HOLDOUT, value="20%",
+                         key="holdout", bind=ui.URL)
+last = max(1, int(round(float(share.rstrip("%")) / 100 * int(sizes.min()))))
+last_words = f"{last} {obs_word}" if last > 1 else f"{obs_word[:-1]}"
+try:
+    h = holdout(info.name, choice.model.key, last)
+except LmmError as exc:
+    st.error(f"The hold-out fit failed: {exc} Hold out fewer {obs_word}.")
+    st.stop()
+tab = h.table.copy()
+tab["Method"] = tab["method"].map(lambda m: charts.METHOD_STYLE[m]["name"])
+bars = tab.assign(what=f"Last {last_words} of each {g}")
+ui.show(charts.bar_compare(bars, x="what", y="rmse", color_by="method", theme=ui.theme(),
+                           y_label="Prediction error (RMSE)"),
+        f"Error on the {int(tab['n_predicted'].max())} hidden observations when the last {last_words} of each "
+        f"{g} are held out.", key="holdout_bars")
+best = tab.loc[tab["rmse"].idxmin(), "method"]
+st.dataframe(tab[["Method", "rmse", "n_predicted"]].rename(columns={"rmse": "RMSE", "n_predicted": "Predicted rows"}),
+             hide_index=True, width="stretch")
+verdict = {
+    "partial": f"Partial pooling wins: it keeps what is real about each {g} and discounts what is noise.",
+    "none": f"Here each {g}'s own line predicts best: with this much data per {g}, shrinkage gains little.",
+    "complete": f"Here one line for everybody predicts best: the {gs} differ little in what is held out.",
+}[best]
+st.markdown(f"**{verdict}** No pooling over-reacts to the noise in each {g}'s few points; complete pooling "
+            f"ignores real differences between {gs}.")
