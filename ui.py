@@ -11,8 +11,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 import datasets
+from datasets import upload
 
 URL = "query-params"
+USER_KEY = "user_data"  # session_state: the uploaded data (datasets.upload.UserData), this session only
+_PENDING = "_pending_data"  # session_state: a data set to select before the sidebar is drawn
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,25 @@ def shared_controls() -> None:
     Bound widgets put their displayed option in the URL, so the options are the words a
     student reads (data set names as in R, model labels), not internal keys.
     """
+    names = data_names()
+    _apply_pending(names)
     with st.sidebar:
         st.markdown("### Data and model")
-        name = st.selectbox("Data set", datasets.names(), key="data", bind=URL,
+        name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")
-        info = datasets.info(name)
+        info = _info(name)
         st.caption(info.title)
         labels = [m.label for m in info.models]
         label = st.selectbox("Model", labels, key="model", bind=URL,
                              help="Which coefficients vary from group to group.")
-        st.caption(f"`{_model_by_label(info, label).formula}`")
+        st.caption(code(_model_by_label(info, label).formula))
+        if is_user(Choice(info, info.models[0])):
+            st.caption("Your data exist only in this browser session.")
+
+
+def code(text: str) -> str:
+    """Inline code in Markdown, also for text with backticks (formulas with `odd names`)."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _model_by_label(info: datasets.DatasetInfo, label: str | None) -> datasets.ModelChoice:
@@ -53,10 +65,63 @@ def _model_by_label(info: datasets.DatasetInfo, label: str | None) -> datasets.M
 
 
 def current() -> Choice:
-    names = datasets.names()
+    names = data_names()
     name = st.session_state.get("data")
-    info = datasets.info(name if name in names else names[0])
+    info = _info(name if name in names else names[0])
     return Choice(info, _model_by_label(info, st.session_state.get("model")))
+
+
+# -- the student's own data (uploaded or pasted; lives in this browser session only) --------
+def user_data() -> upload.UserData | None:
+    """The data set the student brought, if any."""
+    value = st.session_state.get(USER_KEY)
+    return value if isinstance(value, upload.UserData) else None
+
+
+def data_names() -> list[str]:
+    """The chooser's options: the built-in data sets, then the student's own, if any."""
+    user = user_data()
+    return datasets.names() + ([user.name] if user else [])
+
+
+def _info(name: str) -> datasets.DatasetInfo:
+    user = user_data()
+    if user is not None and name == user.name:
+        return user.info
+    return datasets.info(name)
+
+
+def is_user(choice: Choice) -> bool:
+    user = user_data()
+    return user is not None and choice.data.name == user.name
+
+
+def select_data(name: str, model_label: str | None = None) -> None:
+    """Switch the sidebar chooser to ``name`` on the next run (call st.rerun() after it): the
+    sidebar is drawn before the page, so its widgets cannot be changed while the page runs."""
+    st.session_state[_PENDING] = (name, model_label)
+
+
+def set_user_data(user: upload.UserData | None, select: bool = True) -> None:
+    """Keep (or with None, forget) the student's data; select it in the chooser on the next run."""
+    if user is None:
+        st.session_state.pop(USER_KEY, None)
+        select_data(datasets.names()[0])
+        return
+    st.session_state[USER_KEY] = user
+    if select:
+        select_data(user.name, user.info.models[0].label)
+
+
+def _apply_pending(names: list[str]) -> None:
+    pending = st.session_state.pop(_PENDING, None)
+    if pending and pending[0] in names:
+        st.session_state["data"] = pending[0]
+        labels = [m.label for m in _info(pending[0]).models]
+        st.session_state["model"] = pending[1] if pending[1] in labels else labels[0]
+    elif st.session_state.get("data") is not None and st.session_state.get("data") not in names:
+        # e.g. a link to 'Your data: ...' opened in a new session, where that data does not exist
+        st.session_state["data"] = names[0]
 
 
 def theme() -> str:
@@ -89,11 +154,36 @@ def pooling(data_name: str, model_key: str, reml: bool = True):
 
 
 def pooling_for(choice: Choice):
+    user = user_data()
+    if user is not None and choice.data.name == user.name:
+        info = user.info
+        return _user_pooling(user.digest, info.response, info.group, info.covariate, choice.model.random,
+                             _frame=user.table.frame)
     return pooling(choice.data.name, choice.model.key)
+
+
+# Uploaded data: cache keys are the content hash and the roles (never just the file name);
+# the frame itself is passed unhashed (leading underscore).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _user_pooling(digest: str, response: str, group: str, covariate: str, random: str, reml: bool = True,
+                  *, _frame):
+    from lmm_core.pooling import compare_pooling
+
+    return compare_pooling(_frame, response, group, covariate=covariate, random=random, reml=reml)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _user_lmer(digest: str, formula: str, reml: bool = True, *, _frame):
+    from lmm_core.comparison import checked_lmer
+
+    return checked_lmer(formula, _frame, reml=reml)
 
 
 def frame(choice: Choice):
     """The chosen data set as a fresh DataFrame (every page reads data through here)."""
+    user = user_data()
+    if user is not None and choice.data.name == user.name:
+        return user.frame()
     return datasets.load(choice.data.name)
 
 
@@ -107,7 +197,26 @@ def lmer_fit(data_name: str, formula: str, reml: bool = True):
 
 def fit_for(choice: Choice, reml: bool = True):
     """The fit of the chosen model to the chosen data set."""
+    if is_user(choice):
+        return fit_formula(choice, choice.model.formula, reml)
     return lmer_fit(choice.data.name, choice.model.formula, reml)
+
+
+def fit_formula(choice: Choice, formula: str, reml: bool = True):
+    """Any formula fitted to the chosen data set (built-in or the student's), cached.
+    Raises the engine's LmmError (FormulaError, DataError, FitError) for bad input."""
+    user = user_data()
+    if user is not None and choice.data.name == user.name:
+        return _user_lmer(user.digest, formula, reml, _frame=user.table.frame)
+    return checked_lmer_fit(choice.data.name, formula, reml)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def checked_lmer_fit(data_name: str, formula: str, reml: bool = True):
+    """lmer_fit after the formula-and-data checks of lmm_core.comparison (for typed formulas)."""
+    from lmm_core.comparison import checked_lmer
+
+    return checked_lmer(formula, datasets.load(data_name), reml=reml)
 
 
 def clicked_group(event) -> str | None:

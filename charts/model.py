@@ -41,13 +41,13 @@ def caterpillar(ranef: pd.DataFrame, *, theme: str = "light", group_label: str =
         fig.add_vline(x=0, line={"color": c["population"], "width": 1.5, "dash": "dash"}, row=1, col=j)
     n = len(order)
     many = n > MANY_LEVELS
-    style(fig, theme, height=700 if many else max(360, 120 + 22 * n))
+    style(fig, theme, height=700 if many else max(360, 130 + 26 * n))
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=order, showticklabels=not many,
-                     title_text=f"{group_label} (ordered)" if many else None)
+                     tickmode="array", tickvals=[] if many else order)
     fig.update_yaxes(title_text=f"{group_label} (ordered by {terms[0]})", row=1, col=1)
     fig.update_xaxes(title_text="deviation from the fixed effect")
     fig.update_annotations(font_size=FONT_SIZE - 1)
-    fig.update_layout(margin={"t": 90})
+    fig.update_layout(showlegend=False, margin={"t": 50})  # the caption explains the marks
     return fig
 
 
@@ -93,10 +93,11 @@ def qq_random_effects(panels: dict[str, pd.DataFrame], *, theme: str = "light") 
                                      showlegend=j == 1, hoverinfo="skip",
                                      line={"color": c["population"], "width": 2, "dash": "dash"}), row=1, col=j)
         fig.update_xaxes(title_text="Standard normal quantile", row=1, col=j)
-    style(fig, theme, height=460)
+    style(fig, theme, height=500)
     fig.update_yaxes(title_text="Conditional mode", row=1, col=1)
     fig.update_annotations(font_size=FONT_SIZE - 1)
-    fig.update_layout(margin={"t": 90})
+    # legend under the panels, so it does not cover the panel titles
+    fig.update_layout(margin={"t": 50, "b": 130}, legend={"y": -0.22, "yanchor": "top", "x": 0})
     return fig
 
 
