@@ -6,6 +6,7 @@ to add one, create the file and list it below under a section.
 
 import streamlit as st
 
+import presenter
 import ui
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
@@ -16,6 +17,8 @@ st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 SECTIONS = {
     "Start here": [
         st.Page("app_pages/home.py", title="Welcome", icon=":material/home:", url_path="welcome"),
+        st.Page("app_pages/walkthrough.py", title="Guided walkthrough", icon=":material/school:",
+                url_path="walkthrough"),
     ],
     "See it": [
         st.Page("app_pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
@@ -32,8 +35,13 @@ SECTIONS = {
         st.Page("app_pages/predictions.py", title="Predictions", icon=":material/trending_up:",
                 url_path="predictions"),
     ],
+    "Try it": [
+        st.Page("app_pages/your_model.py", title="Your model", icon=":material/edit_note:", url_path="your-model"),
+        st.Page("app_pages/exercises.py", title="Exercises", icon=":material/assignment:", url_path="exercises"),
+    ],
 }
 
 page = st.navigation(SECTIONS)
 ui.shared_controls()
+presenter.apply()  # presenter mode (?present=1): big text, no sidebar, on every page
 page.run()
