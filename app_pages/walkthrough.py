@@ -192,8 +192,8 @@ def facets(data_name: str, model_key: str, methods, key: str, caption: str, grou
     lines = result.lines
     if groups is not None:
         obs, lines = obs[obs["group"].isin(groups)], lines[lines["group"].isin(groups)]
-    fig = wt_charts.top_legend(charts.pooling_facets(obs, lines, methods=methods, theme=ui.theme(), ncols=ncols,
-                                                     height_per_row=per_row, **labels(data_name)))
+    fig = charts.pooling_facets(obs, lines, methods=methods, theme=ui.theme(), ncols=ncols,
+                                height_per_row=per_row, **labels(data_name))
     show(fig, caption, key)
 
 

@@ -49,7 +49,7 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
         d = left_out.get(g)
         if d is not None:
             fig.add_trace(go.Scatter(
-                x=d["x"], y=d["y"], mode="markers", name="Left out of the fit", legendgroup="left",
+                x=d["x"], y=d["y"], mode="markers", name="Held back (not used by the fit)", legendgroup="left",
                 showlegend=i == 0 or not shown_left, marker={"color": c["points"], "size": 7, "symbol": "circle-open"},
                 hovertemplate=f"{g} (left out)<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>"),
                 row=row, col=col)
@@ -71,7 +71,7 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
                 row=row, col=col)
     style(fig, theme, height=max(320, 110 + nrows * height_per_row))
-    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "yref": "container"},
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": 1.0, "x": 0, "yref": "container"},
                       margin={"t": 90, "b": 70, "l": 80})
     fig.update_annotations(font_size=FONT_SIZE - 2)
     fig.update_yaxes(matches="y")

@@ -74,37 +74,14 @@ def means_and_line(obs: pd.DataFrame, means: pd.DataFrame, line: pd.DataFrame, *
     return fig
 
 
-def top_legend(fig: go.Figure) -> go.Figure:
-    """Hang the legend from the top edge of the figure, inside it (pooling_facets' own legend sits
-    above the figure's top edge, where it is cut off)."""
-    fig.update_layout(legend={"yref": "container", "y": 1.0, "yanchor": "top"})
-    return fig
-
-
 def facets_with_hidden(kept: pd.DataFrame, hidden: pd.DataFrame, lines: pd.DataFrame, *, methods=("complete", "none"),
                        theme: str = "light", x_label: str = "x", y_label: str = "y", ncols: int = 6,
                        height_per_row: int = 190) -> go.Figure:
     """Group panels fitted on ``kept`` points, with the ``hidden`` points drawn hollow.
 
     ``kept``/``hidden``: group, x, y; ``lines``: group, method, x, y."""
-    fig = pooling_facets(kept, lines, methods=methods, theme=theme, x_label=x_label, y_label=y_label,
-                         ncols=ncols, height_per_row=height_per_row)
-    top_legend(fig)
-    groups = list(dict.fromkeys(kept["group"].astype(str)))
-    ncols = max(1, min(ncols, len(groups)))
-    c = palette(theme)
-    by_group = {g: d for g, d in hidden.assign(group=hidden["group"].astype(str)).groupby("group")}
-    for i, g in enumerate(groups):
-        d = by_group.get(g)
-        if d is None:
-            continue
-        fig.add_trace(go.Scatter(
-            x=d["x"], y=d["y"], mode="markers", name="Held back (not used by the fit)", legendgroup="hidden",
-            showlegend=i == 0, marker={"color": c["points"], "size": 7, "symbol": "circle-open",
-                                       "line": {"width": 1.5}},
-            hovertemplate=f"{g} (held back)<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
-            row=i // ncols + 1, col=i % ncols + 1)
-    return fig
+    return pooling_facets(kept, lines, methods=methods, theme=theme, x_label=x_label, y_label=y_label,
+                          ncols=ncols, faint_obs=hidden, height_per_row=height_per_row)
 
 
 def three_predictions(curves: pd.DataFrame, observed: pd.DataFrame, shown: pd.DataFrame, *, theme: str = "light",
