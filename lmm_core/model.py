@@ -199,7 +199,9 @@ class LinearMixedModel:
         theta = np.asarray(res.x, float) / self.row_scale
         value = self.objective(theta, reml)
         if value >= BIG:
-            raise FitError("The fit failed: the criterion could not be evaluated at the optimum.")
+            raise FitError("The fit failed: the criterion could not be evaluated at the optimum. The numbers may be "
+                           "too large or too small for the computer's arithmetic: rescale the columns (e.g. "
+                           "thousands instead of units) and try again.")
         # L-BFGS-B stops on a line-search failure when rounding noise dominates:
         # that is convergence at the precision available, not a failure.
         converged = bool(res.success) or "ABNORMAL" in str(res.message)
