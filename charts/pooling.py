@@ -85,7 +85,7 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
 
 
 # -- shrinkage map ----------------------------------------------------------------
-def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True, head=13.0) -> go.Scatter:
+def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True, head=13.0) -> dict:
     """All arrows in one trace: a segment per arrow and an arrowhead marker at its end."""
     n = len(x0)
     xs = np.column_stack([x0, x1, np.full(n, np.nan)]).ravel()
@@ -94,7 +94,7 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
     text = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
-    return go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend, **FAST,
+    return dict(type="scatter", x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend,
                       line={"color": color, "width": width},
                       marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": color},
                       text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
@@ -117,60 +117,61 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     wide = _wide(table)
     dense = len(wide) > 60
     marker_size, arrow_width = (6, 1.0) if dense else (9, 2.0)
-    fig = go.Figure(**FAST)
+    traces = []  # one Figure(...) call at the end: adding traces one by one costs more than building them
     if reference is not None:
-        fig.add_trace(go.Scatter(**FAST, x=reference["intercept"], y=reference["slope"], mode="markers", name=reference_name,
+        traces.append(dict(type="scatter", x=reference["intercept"].to_numpy(float), y=reference["slope"].to_numpy(float), mode="markers", name=reference_name,
                                  marker={"color": METHOD_STYLE["partial"]["color"], "size": marker_size + 4,
                                          "symbol": "diamond-open", "opacity": 0.45, "line": {"width": 1.5}},
-                                 text=reference["group"], hovertemplate="%{text}: all data<extra></extra>"))
+                                 text=reference["group"].to_numpy(dtype=object), hovertemplate="%{text}: all data<extra></extra>"))
     for rings, name, line in (
         (ellipses, "Estimated spread of groups", {"color": c["faint"], "width": 2}),
         (true_ellipses, "True spread of groups", {"color": TRUTH_COLOR, "width": 2, "dash": "dot"}),
     ):
         if len(rings):
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
-            fig.add_trace(go.Scatter(**FAST, x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
     est = wide[wide["estimable"]]
-    hover = [_group_hover(r) for r in est.itertuples()]
-    fig.add_trace(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
+    hover_by_group = {r.group: _group_hover(r) for r in wide.itertuples()}
+    # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
+    traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
-                               "Shrinkage: own → mixed", hover, width=arrow_width,
+                               "Shrinkage: own → mixed", None, width=arrow_width,
                                head=8 if dense else 13))
     for m, col in (("none", "none"), ("partial", "partial")):
         d = est if m == "none" else wide
         s = METHOD_STYLE[m]
-        fig.add_trace(go.Scatter(**FAST,
-            x=d[f"intercept_{col}"], y=d[f"slope_{col}"], mode="markers", name=s["short"].capitalize(),
+        traces.append(dict(type="scatter",
+            x=d[f"intercept_{col}"].to_numpy(float), y=d[f"slope_{col}"].to_numpy(float), mode="markers", name=s["short"].capitalize(),
             marker={"color": s["color"], "size": marker_size, "symbol": s["symbol"],
                     "line": {"width": 0.5 if dense else 1, "color": c["paper"]}},
-            text=[_group_hover(r) for r in d.itertuples()],
-            hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
+            text=np.array([hover_by_group[g] for g in d["group"]], dtype=object),
+            hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
     if truth is not None:
-        fig.add_trace(go.Scatter(**FAST, x=truth["intercept"], y=truth["slope"], mode="markers", name="Truth",
+        traces.append(dict(type="scatter", x=truth["intercept"].to_numpy(float), y=truth["slope"].to_numpy(float), mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
-                                 text=truth["group"], hovertemplate="%{text}: truth<extra></extra>"))
+                                 text=truth["group"].to_numpy(dtype=object), hovertemplate="%{text}: truth<extra></extra>"))
     comp = table[table["method"] == "complete"].iloc[0]
-    fig.add_trace(go.Scatter(**FAST, x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
+    traces.append(dict(type="scatter", x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
                              name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
                                      "line": {"width": 2, "color": c["paper"]}},
                              hovertemplate=f"Complete pooling<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(**FAST, x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects",
+    traces.append(dict(type="scatter", x=[population[0]], y=[population[1]], mode="markers", name="Fixed effects",
                              marker={"color": c["population"], "size": 16, "symbol": "star"},
                              hovertemplate=f"Fixed effects<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
-        fig.add_trace(go.Scatter(**FAST, x=[r["intercept_none"], r["intercept_partial"]],
+        traces.append(dict(type="scatter", x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
                                  name=f"Selected: {selected}", text=["own", "mixed"], textposition="top center",
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
+    fig = go.Figure(data=traces, **FAST)
     style(fig, theme, height=height)
     # Legend in rows of two entries above the plot, instead of one entry per row.
-    fig.update_layout(legend={"entrywidth": 0.5, "entrywidthmode": "fraction"})
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
+    fig.update_layout(legend={"entrywidth": 0.5, "entrywidthmode": "fraction"},
+                      xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
     return fig
 
 
@@ -270,11 +271,11 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
             v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
             if v.empty:
                 continue
-            traces.append(go.Violin(x=v.to_numpy(), name=name, orientation="h", **FAST,
-                                    xaxis=axis, yaxis="y", line_color=color, fillcolor=color, opacity=0.55,
-                                    points=False, meanline_visible=True, box_visible=False, legendgroup=method,
-                                    showlegend=False, spanmode="hard", hoveron="violins",
-                                    hovertemplate=f"{name}<extra></extra>"))
+            traces.append(dict(type="violin", x=v.to_numpy(), name=name, orientation="h", xaxis=axis, yaxis="y",
+                               line={"color": color}, fillcolor=color, opacity=0.55, points=False,
+                               meanline={"visible": True}, box={"visible": False}, legendgroup=method,
+                               showlegend=False, spanmode="hard", hoveron="violins",
+                               hovertemplate=f"{name}<extra></extra>"))
     fig = go.Figure(data=traces, layout=layout, **FAST)
     style(fig, theme, height=height)
     # The violins are named on the y axis, so no legend is needed.
