@@ -1,23 +1,19 @@
 """The exercises page (AppTest): worked answers appear on request and are computed live."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_pages import no_exception
+from test_pages import open_page as open_app_page
+
 from lmm_core import lessons as numbers
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/exercises.py"
 
 
 @pytest.fixture
 def at() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return no_exception(open_app_page(PAGE))
 
 
 def texts(at: AppTest) -> str:

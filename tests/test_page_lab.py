@@ -1,25 +1,19 @@
 """The Shrinkage lab and the thinning page, headless (AppTest): every control across its range."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_pages import no_exception
+from test_pages import open_page as open_app_page
+
 import datasets
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LAB = "app_pages/lab.py"
 THIN = "app_pages/thinning.py"
 
 
 def open_page(page: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return no_exception(open_app_page(page, **params))
 
 
 def metric(at: AppTest, label_start: str) -> float | None:

@@ -1,28 +1,22 @@
 """The guided walkthrough page (AppTest): every step of every path, every answer, URL and progress."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_pages import no_exception
+from test_pages import open_page as open_app_page
+
 import datasets
 import lessons
 from lmm_core import lessons as numbers
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/walkthrough.py"
 
 
 def open_walkthrough(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return no_exception(open_app_page(PAGE, **params))
 
 
 def heading(at: AppTest) -> str:

@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_pages import no_exception
+from test_pages import open_page as open_app_page
+
 import datasets
 from datasets import upload
 from lmm_core import comparison, lmer, tables
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/your_model.py"
 REFERENCE = json.loads((Path(__file__).parent / "data" / "comparison_reference.json").read_text())
 EXAMPLES = [(d, i, m.formula) for d in ("sleepstudy", "iris", "gpa") for i, m in enumerate(datasets.info(d).models)]
@@ -22,14 +24,7 @@ EXAMPLES += [("gpa", 2, "gpa ~ occasion + sex + job + (1 | student)"),
 
 
 def open_page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return no_exception(open_app_page(PAGE, **params))
 
 
 def ok(at: AppTest) -> None:

@@ -15,13 +15,19 @@ CASES = [(d, m.label) for d in datasets.names() for m in datasets.info(d).models
 
 
 def open_page(page: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
+    """The app opened with URL parameters, then switched to ``page`` (shared by the page tests)."""
+    at = AppTest.from_file(APP, default_timeout=120)
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
     if page != "app_pages/three_ways.py":
         at.switch_page(page)
         at.run()
+    return at
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
     return at
 
 
