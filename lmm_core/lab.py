@@ -56,15 +56,12 @@ class LabView:
 
 def mean_pull(fit) -> dict[str, float]:
     """Per coefficient, the average share of the way each group is pulled from its own
-    estimate to the population value: 1 − reliability, averaged over groups.
+    estimate to the population value (the mean over groups of ``pull_by_group``).
 
     0 = every group keeps its own estimate, 1 = every group sits on the population line.
     For a random intercept it is the mean of 1 − λⱼ = (σ²/nⱼ) / (τ² + σ²/nⱼ)."""
-    from .shrinkage import mean_shrinkage_factor  # reliability: the weight of a group's own data
-
-    reliability = mean_shrinkage_factor(fit)
-    names = {"(Intercept)": "intercept"}
-    return {names.get(k, "slope"): float(1.0 - v) for k, v in reliability.items()}
+    pull = pull_by_group(fit).mean()
+    return {"intercept" if name == "(Intercept)" else "slope": float(v) for name, v in pull.items()}
 
 
 def _fit_what_the_data_support(fit, random: str = "both"):
