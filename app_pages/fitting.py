@@ -158,7 +158,7 @@ if parts.ratios.size == 1:
     fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
                                theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
     caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
-               "The star is the minimum: the fitted model. The red dot is your choice.")
+               "The star is the minimum: the fitted model. The purple dot is your choice.")
 else:
     upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
     xs, ys, z = criterion_grid(info.name, choice.model.key, corr, upto)
@@ -169,7 +169,7 @@ else:
             f" The correlation is held at {'its fitted value' if corr is None else corr}, so this is a slice "
             "through a three-parameter criterion.")
     caption = ("Contours of the REML criterion over the two relative SDs, drawn as √(criterion − minimum) so the "
-               "rings are evenly spaced. Star: the minimum (the fitted model); red dot: your choice." + held)
+               "rings are evenly spaced. Star: the minimum (the fitted model); purple dot: your choice." + held)
 ui.show(fig, caption, key="criterion")
 
 m1, m2, m3 = st.columns(3)
@@ -190,7 +190,7 @@ for name_group, table in at.ranef.items():
                                    "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
 modes = pd.concat(modes, ignore_index=True)
 ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
-        f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (red). "
+        f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
 # -- 3. from variances to random effects -----------------------------------------------------------
@@ -352,7 +352,7 @@ lme4's `confint()` does.
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
                             cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
-            f"value. Values below the dashed line are compatible with the data: the red bar is the 95% interval.",
+            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval.",
             key="profile")
     rows = []
     for name in datasets.names():

@@ -170,12 +170,12 @@ def lab_fragment() -> None:
             st.info(note)
         if map_fig is not None:
             ui.show(map_fig, "Shrinkage map of the simulated groups: green circles are each group's true intercept "
-                             "and slope, blue dots its own regression, red diamonds the mixed model's estimate, with "
+                             "and slope, blue dots its own regression, purple diamonds the mixed model's estimate, with "
                              "an arrow from own to mixed. Green dotted rings: the true distribution of groups; grey "
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
             numbers(view)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
-                          "regression (blue) and the mixed model (red). The mixed model's are narrower: that is "
+                          "regression (blue) and the mixed model (purple). The mixed model's are narrower: that is "
                           "shrinkage.", key="lab_dist")
 
 

@@ -123,7 +123,7 @@ panels = [
     figs.Panel(f"3. {g.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
 ]
 ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
-        f"Three predictions for {g} {group}. Red line: the prediction; shaded: 95% band for a new observation. "
+        f"Three predictions for {g} {group}. Purple line: the prediction; shaded: 95% band for a new observation. "
         f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {g}'s data "
         f"altogether; panel 3 uses only its first {k} {obs_word}.", key="panels")
 
@@ -151,7 +151,7 @@ population = {"intercept": float(trail.population[0]), "slope": float(trail.popu
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
                           current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
         f"The {g}'s {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its first k "
-        f"{obs_word} (red, with 95% bars from the conditional SD). At k = 0 it is the population value (dashed); "
+        f"{obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value (dashed); "
         f"as k grows it moves towards the {g}'s own regression (dotted blue), and the bars shrink.", key="path")
 
 # -- hold-out test ---------------------------------------------------------------------------------

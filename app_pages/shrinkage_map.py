@@ -56,7 +56,7 @@ if kind in ("both", "uncorrelated"):
                                x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
                                y_label=f"Slope (per unit of {info.covariate})", selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
-               f"estimate (red). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects.")
+               f"estimate (purple). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects.")
 else:
     fig = charts.shrinkage_strip(one_coefficient_table(result, coefficient), population=pop[coefficient], coefficient=coefficient,
                                  theme=ui.theme(), label=coefficient.capitalize(), selected=selected)

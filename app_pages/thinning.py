@@ -91,7 +91,7 @@ fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=in
 what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
 ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollow ones were left out. Lines fitted "
              f"to the kept data only: own line (blue, dotted, where it can be drawn), one line for all (orange, "
-             f"dashed), mixed model (red, solid). The faint red line is the mixed model on all the data.",
+             f"dashed), mixed model (purple, solid). The faint purple line is the mixed model on all the data.",
         key="thin_facets")
 
 moved = view.moved.set_index("group")
@@ -126,7 +126,7 @@ if choice.random in ("both", "uncorrelated"):
                                x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
                                y_label=f"Slope (per unit of {info.covariate})", height=560)
     ui.show(fig, f"Shrinkage map after thinning: arrows from each {g}'s own estimate (blue) to the mixed model's "
-                 f"(red); the hollow red diamonds are the mixed model on the full data.", key="thin_map")
+                 f"(purple); the hollow purple diamonds are the mixed model on the full data.", key="thin_map")
 
 with st.expander("Why do thinned groups move more?"):
     st.markdown(

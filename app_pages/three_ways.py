@@ -21,11 +21,11 @@ ways to draw a line through the points of each {info.group_label}:
   the points, the same line in every panel.
 - **No pooling** (blue, dotted) fits every {info.group_label} on its own, as if the others
   did not exist.
-- **Partial pooling** (red, solid) is the mixed model: each {info.group_label} keeps its own
+- **Partial pooling** (purple, solid) is the mixed model: each {info.group_label} keeps its own
   line, but the line is pulled towards the overall one. The less a {info.group_label}'s
   own data say, the stronger the pull.
 
-**Look for** the panels where the blue line is extreme: the red line sits between it and the
+**Look for** the panels where the blue line is extreme: the purple line sits between it and the
 orange one. That move is *shrinkage*.
 """
 )
@@ -68,7 +68,7 @@ if result.held_at_mean:
 ui.show(
     fig,
     f"One panel per {info.group_label}: the points are the observations of {info.response_label} against "
-    f"{info.covariate_label}; the lines are the three fits. The mixed model's line (red) lies between the "
+    f"{info.covariate_label}; the lines are the three fits. The mixed model's line (purple) lies between the "
     f"{info.group_label}'s own line (blue) and the line for everyone (orange).{note}",
     key="facets",
 )

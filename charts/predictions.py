@@ -13,7 +13,7 @@ from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, palette, style
 
 PARTIAL = METHOD_STYLE["partial"]
 NONE = METHOD_STYLE["none"]
-BAND = "rgba(213, 94, 0, 0.16)"  # the partial-pooling red, see-through
+BAND = "rgba(170, 51, 119, 0.16)"  # the partial-pooling purple, see-through
 
 
 @dataclass

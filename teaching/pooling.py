@@ -832,3 +832,21 @@ def centred_population(result: PoolingResult) -> dict[str, float]:
     pop = result.population
     return {"intercept": pop["intercept"] + pop["slope"] * xbar if np.isfinite(pop["slope"]) else pop["intercept"],
             "slope": pop["slope"]}
+
+
+def pull_phrase(value: float, coefficient: str, towards: str = "the population value") -> str:
+    """The pull along one coefficient (``pull_fraction``) in words that match the arrow."""
+    if not np.isfinite(value):
+        return f"its {coefficient} has no own estimate to be pulled from"
+    if value < -0.005:
+        return f"its {coefficient} is pushed away from {towards} ({-value:.0%} of the distance)"
+    if value > 1.005:
+        return f"its {coefficient} is pulled past {towards} ({value:.0%} of the way)"
+    return f"its {coefficient} is pulled {value:.0%} of the way towards {towards}"
+
+
+def push_reason() -> str:
+    return ("With a random intercept and slope the two coefficients are pulled together, as a pair: the "
+            "model moves the pair towards the centre of the rings, and to get there one coefficient can "
+            "move away from its population value or past it. Reading intercepts at the covariate's mean "
+            "(the centred view) removes most of this for intercepts far from the data.")

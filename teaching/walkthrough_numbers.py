@@ -388,6 +388,9 @@ def _iris_facts(data: pd.DataFrame) -> dict:
     fit = lmer(FORMULAS["iris"]["both"], data)
     fixef, ranef, coef = fit.fixef, fit.ranef["Species"], fit.coef["Species"]
     weight = mean_shrinkage_factor(fit)
+    pooled = compare_pooling(data, "Petal.Width", "Species", "Sepal.Length", random="both",
+                             extra_covariates=("Sepal.Width",))
+    setosa = pooled.table[pooled.table["group"] == "setosa"].set_index("method")
     profile = criterion_profile(FORMULAS["iris"]["intercept"], data, THETA_MAX["iris"])
     lo, hi = profile.plausible
     return {
@@ -395,6 +398,10 @@ def _iris_facts(data: pd.DataFrame) -> dict:
         "w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]),
         "setosa_b0": ranef.loc["setosa", "(Intercept)"], "setosa_b_len": ranef.loc["setosa", "Sepal.Length"],
         "setosa_coef0": coef.loc["setosa", "(Intercept)"], "setosa_coef_len": coef.loc["setosa", "Sepal.Length"],
+        "setosa_own_slope": float(setosa.loc["none", "slope"]),
+        "setosa_mixed_slope": float(setosa.loc["partial", "slope"]),
+        "setosa_slope_pull": float(setosa.loc["partial", "pull_slope"]),
+        "width_own": float(pooled.coefficients["none"][0, 2]), "cp_slope": float(setosa.loc["complete", "slope"]),
         "theta_best": profile.best, "theta_lo": lo,
         "theta_hi": f"more than {hi:.0f}" if profile.upper_open else f"{hi:.1f}",
     }
