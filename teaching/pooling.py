@@ -245,7 +245,8 @@ def varying_columns(random: str) -> tuple[int, ...]:
     return VARYING[random]
 
 
-def no_pooling_meaning(random: str, covariate: str | None, group: str, extras=()) -> str:
+def no_pooling_meaning(random: str, covariate: str | None, group: str, extras=(), response: str = "y",
+                       group_column: str | None = None) -> str:
     """One sentence: what "no pooling" estimates for the mixed model with random part ``random``.
 
     The textbook rule: no pooling is the fixed-effects model that lets exactly the mixed
@@ -256,12 +257,16 @@ def no_pooling_meaning(random: str, covariate: str | None, group: str, extras=()
         if covariate is None:
             return f"No pooling here means: each {group}'s own mean{shared_extra}."
         return (f"No pooling here means: each {group} gets its own intercept, and one slope for "
-                f"{covariate} is shared by all (the regression y ~ {covariate} + {group}){shared_extra}.")
+                f"{covariate} is shared by all (the regression {response} ~ {covariate} + {group_column or group}, "
+                f"with {group_column or group} as a factor){shared_extra}.")
     if random == "slope":
         return (f"No pooling here means: each {group} gets its own slope for {covariate}, and one "
                 f"intercept is shared by all{shared_extra}.")
+    if extras:
+        return (f"No pooling here means: each {group} gets its own intercept and its own slope for "
+                f"{covariate}, and one effect of {', '.join(extras)} is shared by all.")
     return (f"No pooling here means: each {group} gets its own intercept and its own slope for "
-            f"{covariate} (a separate regression per {group}){shared_extra}.")
+            f"{covariate} (a separate regression per {group}).")
 
 
 def _within_fit(V: np.ndarray, W: np.ndarray, codes: np.ndarray, counts: np.ndarray):
@@ -748,11 +753,18 @@ def mean_pull(result: PoolingResult) -> dict[str, float]:
     return out
 
 
-def between(result: PoolingResult, coefficient: str, tol: float = 1e-9) -> pd.Series:
+def between(result: PoolingResult, coefficient: str, tol: float = 1e-9, table: pd.DataFrame | None = None,
+            reference: str = "complete") -> pd.Series:
     """Per group: whether the mixed model's estimate lies between complete pooling and (matched)
-    no pooling for ``coefficient`` (NaN-free groups only; True on ties)."""
-    wide = result.table.pivot(index="group", columns="method", values=coefficient)
+    no pooling for ``coefficient`` (NaN-free groups only; True on ties). ``table``: e.g.
+    ``centred_table(result)`` to judge intercepts at the covariate's mean. ``reference``
+    "population": between the fixed effects (where the mixed model pulls to) and no pooling."""
+    table = result.table if table is None else table
+    wide = table.pivot(index="group", columns="method", values=coefficient)
     wide = wide.loc[result.levels].dropna()
+    if reference == "population":
+        pop = centred_population(result) if table is not result.table else result.population
+        wide["complete"] = pop[coefficient]
     lo = np.minimum(wide["complete"], wide["none"]) - tol * (1 + np.abs(wide["none"]))
     hi = np.maximum(wide["complete"], wide["none"]) + tol * (1 + np.abs(wide["none"]))
     return (wide["partial"] >= lo) & (wide["partial"] <= hi)
@@ -850,3 +862,83 @@ def push_reason() -> str:
             "model moves the pair towards the centre of the rings, and to get there one coefficient can "
             "move away from its population value or past it. Reading intercepts at the covariate's mean "
             "(the centred view) removes most of this for intercepts far from the data.")
+
+
+def possessive(word: str) -> str:
+    """'subject' -> "subject's", 'species' -> "species'"."""
+    return word + "'" if word.endswith("s") else word + "'s"
+
+
+def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]]]:
+    """Per varying coefficient: (groups between complete and no pooling, groups compared, the
+    others), intercepts read at the covariate's mean."""
+    table = centred_table(result)
+    out = {}
+    for c in varying_names(result):
+        inside = between(result, c, table=table, reference="population")
+        out[c] = (int(inside.sum()), len(inside), [str(v) for v in inside.index[~inside]])
+    return out
+
+
+def between_sentence(result: PoolingResult, group: str) -> str:
+    """Whether the mixed model's estimates lie between complete and no pooling, counted from the
+    numbers (intercepts read at the covariate's mean), with the reason where some do not."""
+    plural = group if group.endswith("s") else group + "s"
+    counts = between_counts(result)
+    parts, outside_any = [], False
+    for c, (k, n, outside) in counts.items():
+        if k == n:
+            parts.append(f"for all {n} {plural} the mixed model's {c} lies between the fixed {c} and the "
+                         f"{possessive(group)} own {c}")
+        else:
+            outside_any = True
+            shown = ", ".join(outside[:5]) + (" …" if len(outside) > 5 else "")
+            parts.append(f"the mixed model's {c} lies between the fixed {c} and the {possessive(group)} own "
+                         f"{c} for {k} of {n} {plural} (not for {shown})")
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:]
+    if "intercept" in counts and result.data.x is not None:
+        text += " (intercepts read at the covariate's mean)"
+    text += "."
+    complete = result.coefficients["complete"][0, :2]
+    fixed = result.fit.beta[:2]
+    if np.allclose(complete, fixed, rtol=1e-6, atol=1e-9 * (1 + np.abs(fixed).max())):
+        text += " Here the fixed effects equal one line for all (balanced data)."
+    else:
+        text += (" The fixed effects are not one line for all here: the mixed model weighs the groups, so its "
+                 "population line differs from the least-squares line through all points.")
+    if outside_any:
+        if len(counts) == 2:
+            text += (" Why not always: intercept and slope are pulled as a pair, and one of the two can "
+                     "overshoot its population value or move outwards.")
+        else:
+            text += (" Why not always: the shared coefficients are estimated a little differently by each "
+                     "method (unbalanced groups), so the three lines are not compared at exactly the same "
+                     "shared slope.")
+    return text
+
+
+def centre_by_default(result: PoolingResult) -> bool:
+    """Read intercepts at the covariate's mean when 0 lies far outside the data (iris: sepal
+    length 0 is an extrapolation of 4 cm); at 0 when 0 is a real value (day 0, first semester)."""
+    if result.data.x is None:
+        return False
+    lo, hi = float(result.data.x.min()), float(result.data.x.max())
+    return not (lo - (hi - lo) <= 0.0 <= hi + (hi - lo))
+
+
+def centred_covariance(result: PoolingResult, cov) -> np.ndarray:
+    """Covariance of (intercept at x̄, slope) from that of (intercept at 0, slope)."""
+    xbar = covariate_mean(result) or 0.0
+    T = np.array([[1.0, xbar], [0.0, 1.0]])
+    return T @ np.asarray(cov, float) @ T.T
+
+
+def axis_labels(result: PoolingResult, centred: bool, response: str, covariate: str | None = None) -> tuple[str, str]:
+    """The same intercept and slope axis wording on every page."""
+    cov = covariate or result.data.covariate
+    if centred and result.data.x is not None:
+        at = f"at mean {cov} = {covariate_mean(result):.3g}"
+    else:
+        at = f"at {cov} = 0"
+    return f"Intercept ({response} {at})", f"Slope (per unit of {cov})"
