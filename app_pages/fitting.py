@@ -5,10 +5,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import charts
 import charts.fitting as figs
 import datasets
 from app_shell import ui
+from lmm_core import tables
 from teaching import anatomy
+from teaching.pooling import possessive
 
 choice = ui.current()
 info = choice.data
@@ -173,15 +176,42 @@ else:
 ui.show(fig, caption, key="criterion")
 
 m1, m2, m3 = st.columns(3)
-m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{at.objective - fit.objective:+.3f} vs best",
-          delta_color="inverse")
+above = at.objective - fit.objective
+if above < 5e-4:
+    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta="the minimum", delta_color="off",
+              delta_arrow="off")
+else:
+    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{above:+.3f} vs best",
+              delta_color="inverse")
 m2.metric("Residual SD σ̂(θ)", fmt(at.sigma), delta=f"{at.sigma - fit.sigma:+.3g} vs fitted", delta_color="off")
 sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
 m3.metric(f"SD between {gs} (θ × σ̂)", sds)
 fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})
 fe["Change"] = fe["At your θ"] - fe["At the fitted θ"]
-st.markdown("**Fixed effects** change with θ too: they are estimated together with the random effects.")
+fe_change = float(fe["Change"].abs().max())
+at_best = bool(np.allclose(theta, fit.theta, rtol=1e-9, atol=1e-12))
+balanced_now = anatomy.balance_comparison(fit).balanced
+if at_best:
+    st.markdown("**Fixed effects** at your θ and at the fitted θ: move a slider above to see whether they change.")
+elif fe_change <= 1e-8 * (1 + float(fe["At the fitted θ"].abs().max())):
+    st.markdown(
+        f"**Fixed effects** do not change with θ here (largest change {fe_change:.1e}, rounding): the data are "
+        f"balanced (every {g} observed at the same values), and then the fixed effects equal those of one ordinary "
+        "regression for *every* θ (section 4). Make the data unbalanced to see them move with θ:")
+else:
+    st.markdown(f"**Fixed effects** change with θ too (by up to {fe_change:.3g}): they are estimated together with the "
+                "random effects, and θ decides how much each group's data count.")
 show_table(fe, tiny=("Change",))
+if balanced_now and not at_best:
+    if st.toggle(f"Make the data unbalanced here (every second {g} keeps only its first 40% of rows)",
+                 key="unbalanced_fe", bind=ui.URL):
+        ufit, _thinned = unbalanced(info.name, choice.model.key)
+        uat = anatomy.fit_at_theta(ufit, theta)
+        ufe = pd.DataFrame({"At your θ": uat.fixef, "At the fitted θ": ufit.fixef})
+        ufe["Change"] = ufe["At your θ"] - ufe["At the fitted θ"]
+        st.markdown(f"Unbalanced data ({ufit.model.n} rows), θ as above: the fixed effects now move with θ, by up to "
+                    f"**{float(ufe['Change'].abs().max()):.3g}**.")
+        show_table(ufe, tiny=("Change",))
 modes = []
 for name_group, table in at.ranef.items():
     best_table = fit.ranef[name_group]
@@ -286,6 +316,43 @@ else:
            "so the mixed model weighs each group's information differently from one ordinary regression.")
     st.warning(f"**The two differ** (by up to {biggest:.3g}). {why}")
 
+@st.cache_resource(show_spinner=False)
+def _singular_iris():
+    from teaching.pooling import compare_pooling
+
+    return compare_pooling(datasets.load("iris"), "Petal.Width", "Species", "Petal.Length", random="both")
+
+
+def singular_example() -> None:
+    """A real singular fit on the shrinkage map: the estimated distribution is a line, and every
+    arrow ends on it (complete pooling across that line)."""
+    from teaching.pooling import singular_message
+    from teaching.shrinkage import ellipse
+
+    st.markdown("#### A real singular fit: iris, `Petal.Width ~ Petal.Length + (Petal.Length | Species)`")
+    res = _singular_iris()
+    vc = res.fit.varcorr[0]
+    message = singular_message(res, "species")
+    if message is None:  # the data changed: say so rather than show a wrong picture
+        st.info("This fit is not singular any more.")
+        return
+    center = (res.population["intercept"], res.population["slope"])
+    cov = tables.random_effect_covariance(res.fit)
+    rings = [(lvl, d["x"], d["y"]) for lvl, d in ellipse(center, cov, levels=(0.5, 0.95)).groupby("level")]
+    fig = charts.shrinkage_map(res.table, population=center, ellipses=rings, theme=ui.theme(),
+                               x_label="Intercept (Petal.Width at Petal.Length = 0)",
+                               y_label="Slope (per unit of Petal.Length)", height=480)
+    ui.show(fig, f"lme4 warns \"boundary (singular) fit\" for this model. The estimated correlation of the species' "
+                 f"intercepts and slopes is {vc.corr[0, 1]:+.2f}, so the estimated distribution of species is not an "
+                 "ellipse but a line (the flat grey rings), and each arrow ends on that line: across it the "
+                 "species are pooled completely, along it they are pulled only partly.", key="singular_map")
+    st.markdown(message.replace("(here: 3 species)", "(here: 3 species for 3 variance parameters)"))
+    st.markdown("**Check yourself:** after this fit, can a species sit off the grey line? *(Answer: no. A "
+                "correlation of ±1 says every species' intercept is fixed by its slope; the model has no room for a "
+                "species off the line, so the arrows' endpoints line up. A simpler model, e.g. "
+                "`(1 | Species) + (0 + Petal.Length | Species)`, lets them leave it.)*")
+
+
 # -- 5. misreadings --------------------------------------------------------------------------------
 st.header("5. Common misreadings, answered with this fit's numbers")
 tabs = st.tabs(["Spread of the b̂", "Their correlation", "A variance of 0", f"Only {info.n_groups} {gs}?" if info.n_groups <= 3
@@ -303,6 +370,14 @@ shrunk towards 0, so they spread **less** than the model says {gs} really differ
 variance) = **{first['Modes + conditional variance']:.4g}**.
 """
     )
+    gap = float(first['Modes + conditional variance'] - first['Estimated SD'])
+    st.markdown(
+        ("This fit is by REML. The identity (mean b̂² + mean conditional variance = estimated variance) is *exact* "
+         "for maximum-likelihood fits: it is the point where the EM algorithm stops. REML also accounts for the "
+         "uncertainty of the fixed effects, which the conditional variances lme4 reports leave out, so here the "
+         f"two sides differ by {gap:+.3g} ({abs(gap) / first['Estimated SD']:.0%} of the SD)"
+         + (f"; with only {info.n_groups} {gs} that part is large." if info.n_groups <= 5 else ", a small part.")
+         if fit.reml else "This fit is by maximum likelihood, where the identity is exact (up to rounding)."))
     st.dataframe(spread, hide_index=True, width="stretch")
     if info.n_groups <= 3:
         st.caption(f"With only {info.n_groups} {gs} this bookkeeping is rough: the uncertainty of the fixed "
@@ -322,6 +397,24 @@ correlation. Here the model estimates **{r['Estimated correlation']:.3f}**, whil
 correlated **{r['Correlation of the modes']:.3f}**.
 """
         )
+        from charts.confusions import modes_vs_estimate
+
+        modes_frame = fit.ranef[fit.varcorr[0].factor].iloc[:, :2]
+        cov = tables.random_effect_covariance(fit)
+        ui.show(modes_vs_estimate(modes_frame, cov, names=tuple(modes_frame.columns), theme=ui.theme(),
+                                  group_label=g),
+                f"Each {possessive(g)} two random effects (purple diamonds) with two 95% ellipses: solid, the "
+                f"distribution the model estimated (its tilt is the estimated correlation, "
+                f"{r['Estimated correlation']:.2f}); dashed, the spread of the diamonds themselves (correlation "
+                f"{r['Correlation of the modes']:.2f}). The dashed ellipse is smaller (shrinkage) and tilted "
+                "differently: shrinkage moves each pair along the direction its own data say least about.",
+                key="modes_corr")
+        diff = float(r['Correlation of the modes'] - r['Estimated correlation'])
+        st.markdown(f"**Check yourself:** which number would you report as the correlation between {possessive(g)} "
+                    f"intercepts and slopes, and why? *(Answer: the model's {r['Estimated correlation']:.2f}; the "
+                    f"modes' {r['Correlation of the modes']:.2f} is {abs(diff):.2f} "
+                    f"{'higher' if diff > 0 else 'lower'} because it mixes the true correlation with the direction "
+                    "of shrinkage, which depends on each group's covariate values.)*")
         st.dataframe(corr_table, hide_index=True, width="stretch")
 with tabs[2]:
     zero = anatomy.zero_variance_check(fit)
@@ -339,6 +432,7 @@ those of one ordinary regression (largest difference {gap:.1e}). {state}
     )
     st.dataframe(pd.DataFrame({"Fixed effects with all variances 0": zero.beta_at_zero, "OLS": zero.ols}),
                  width="stretch")
+    singular_example()
 with tabs[3]:
     st.markdown(
         f"""
