@@ -10,6 +10,7 @@ import charts.predictions as figs
 import datasets
 from app_shell import ui
 from lmm_core import LmmError
+from teaching.pooling import possessive
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
 
@@ -100,8 +101,8 @@ own_row = result.table[(result.table["group"] == group) & (result.table["method"
 population_line = (grid, pop["intercept"] + pop["slope"] * grid, "population")
 refs = {"Population line (fixed effects)": population_line}
 if bool(own_row["estimable"]):
-    refs_partial = {**refs, f"Its own regression, all {obs_word}": (grid, own_row["intercept"] + own_row["slope"] * grid,
-                                                                    "none")}
+    refs_partial = {**refs, f"Its own estimate (no pooling), all {obs_word}":
+                    (grid, own_row["intercept"] + own_row["slope"] * grid, "none")}
 else:
     refs_partial = refs
 
@@ -148,11 +149,24 @@ if info.covariate in names:
     random_cols["slope"] = f"Slope (per unit of {info.covariate})"
 own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
 population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
+last_row = trail.table.iloc[-1]
+moves = []
+for c in random_cols:
+    end, start_, own_c = float(last_row[c]), population[c], own[c]
+    if not np.isfinite(own_c) or abs(own_c - start_) < 1e-12:
+        continue
+    share_ = (end - start_) / (own_c - start_)
+    moves.append(f"its {c} ends {share_:.0%} of the way from the population value to its own estimate "
+                 f"({end:.4g}; own {own_c:.4g})" if 0 <= share_ <= 1.0005 else
+                 f"its {c} ends at {end:.4g}, not between the population value {start_:.4g} and its own estimate "
+                 f"{own_c:.4g} (intercept and slope are pulled as a pair)")
+ending = ("; with all its data " + "; ".join(moves) + ": the mixed model never goes all the way to the own "
+          "estimate, it keeps some pull") if moves else ""
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
                           current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
-        f"The {g}'s {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its first k "
-        f"{obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value (dashed); "
-        f"as k grows it moves towards the {g}'s own regression (dotted blue), and the bars shrink.", key="path")
+        f"The {possessive(g)} {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its "
+        f"first k {obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value "
+        f"(dashed); the dotted blue line is its own estimate from all {obs_word} (no pooling){ending}.", key="path")
 
 # -- hold-out test ---------------------------------------------------------------------------------
 st.header("Which way of pooling predicts best?")
@@ -181,10 +195,20 @@ ui.show(charts.bar_compare(bars, x="what", y="rmse", color_by="method", theme=ui
 best = tab.loc[tab["rmse"].idxmin(), "method"]
 st.dataframe(tab[["Method", "rmse", "n_predicted"]].rename(columns={"rmse": "RMSE", "n_predicted": "Predicted rows"}),
              hide_index=True, width="stretch")
+rmse = tab.set_index("method")["rmse"]
+order = list(rmse.sort_values().index)
+name = {m: charts.METHOD_STYLE[m]["short"] for m in rmse.index}
 verdict = {
-    "partial": f"Partial pooling wins: it keeps what is real about each {g} and discounts what is noise.",
-    "none": f"Here each {g}'s own line predicts best: with this much data per {g}, shrinkage gains little.",
-    "complete": f"Here one line for everybody predicts best: the {gs} differ little in what is held out.",
+    "partial": (f"Partial pooling predicts best (RMSE {rmse['partial']:.3g}): it keeps what is real about each {g} "
+                f"and discounts what is noise."),
+    "none": (f"Here each {possessive(g)} own estimate predicts best (RMSE {rmse['none']:.3g}, partial pooling "
+             f"{rmse['partial']:.3g}): with this much data per {g}, the pull gains nothing on these held-out points."),
+    "complete": (f"Here one line for everybody predicts best (RMSE {rmse['complete']:.3g}): the {gs} differ little "
+                 "in what is held out."),
 }[best]
-st.markdown(f"**{verdict}** No pooling over-reacts to the noise in each {g}'s few points; complete pooling "
-            f"ignores real differences between {gs}.")
+why = []
+if order.index("none") > order.index("partial"):
+    why.append(f"no pooling ({rmse['none']:.3g}) over-reacts to the noise in each {possessive(g)} points")
+if order.index("complete") > order.index("partial"):
+    why.append(f"complete pooling ({rmse['complete']:.3g}) ignores real differences between {gs}")
+st.markdown(f"**{verdict}** " + ("Compared with partial pooling, " + " and ".join(why) + "." if why else ""))
