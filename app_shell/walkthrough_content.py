@@ -441,7 +441,8 @@ GPA = Path(
             text=(
                 "Every student as an arrow from their own estimate (blue) to the mixed model's (purple). With six "
                 "grades each, the model gives a student's own data a weight of about {w0:.2f} for the intercept "
-                "and {w1:.2f} for the slope, so both are pulled about a third of the way in.\n\n"
+                "and {w1:.2f} for the slope; measured along the arrows, intercepts are pulled {pull0:.0%} and "
+                "slopes {pull1:.0%} of the way in, on average.\n\n"
                 "Not every arrow aims straight at the star: the pull is strongest in the direction the "
                 "student's own six grades say least about. Pick a student to see their arrow."
             ),

@@ -17,7 +17,7 @@ from scipy import stats
 
 from lmm_core import DataError, LinearMixedModel, LmerFit, lmer
 
-from .pooling import METHODS, PoolingResult, compare_pooling
+from .pooling import METHODS, PoolingResult, compare_pooling, mean_pull
 from .predictions import partial_data_prediction, prediction_curves, thin_mask
 from .shrinkage import mean_shrinkage_factor
 from .simulate import GPA, SimulationSettings, simulate
@@ -379,7 +379,9 @@ def _gpa_facts(data: pd.DataFrame) -> dict:
     b0, b1 = (float(v) for v in result.fit.beta)
     negative = negative_slopes(result)
     weight = mean_shrinkage_factor(result.fit)
-    return {"w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]), "b0": b0, "b1": b1, "sd0": sd0, "sd1": sd1,
+    pull = mean_pull(result)
+    return {"w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]), "pull0": pull["intercept"],
+            "pull1": pull["slope"], "b0": b0, "b1": b1, "sd0": sd0, "sd1": sd1,
             "corr": corr, "lo": b1 - 2 * sd1, "hi": b1 + 2 * sd1,
             "neg_none": negative["none"], "neg_partial": negative["partial"]}
 
