@@ -18,10 +18,10 @@ import pandas as pd
 
 try:  # the teaching computations move from lmm_core to teaching/
     from teaching.pooling import compare_pooling
-    from teaching.simulate import SimulatedData, SimulationSettings, simulate
+    from teaching.simulate import PRESETS, SimulatedData, SimulationSettings, simulate
 except ImportError:  # pragma: no cover (before the move)
     from lmm_core.pooling import compare_pooling
-    from lmm_core.simulate import SimulatedData, SimulationSettings, simulate
+    from lmm_core.simulate import PRESETS, SimulatedData, SimulationSettings, simulate
 
 from lmm_core import LmmError
 
