@@ -90,7 +90,7 @@ def question(store: ClassStore, code: str, pid: str, view) -> None:
             st.success(f"Right: {letters[right]}. {view.right}")
         else:
             if mine is not None:
-                st.error(f"You answered {letters[mine]}. {view.explanations[mine]}")
+                st.warning(f"You answered {letters[mine]}. {view.explanations[mine]}")
             st.info(f"The right answer is {letters[right]}: {view.options[right]} {view.right}")
         with st.expander("Why each other option is wrong"):
             for i, why in enumerate(view.explanations):
