@@ -16,7 +16,7 @@ import streamlit as st
 import charts
 import presenter
 import ui
-from classroom import ClassError, ClassStore, codes, db, experiment
+from classroom import ClassError, ClassStore, NotAllowed, codes, db, experiment
 from classroom.store import EXPERIMENT, QUESTION
 
 PIDS = "class_participant_ids"  # session_state: join code -> participant id
@@ -48,9 +48,10 @@ def own_fit(spec_json: str, seed: int):
 def _participant(store: ClassStore, code: str) -> str:
     """This browser's participant id in the class (from the session, the URL, or new)."""
     known = st.session_state.setdefault(PIDS, {})
-    candidate = known.get(code) or st.query_params.get("me")
-    pid = store.join(code, candidate)
-    known[code] = pid
+    pid = known.get(code)  # checked by every store call that uses it
+    if pid is None:
+        pid = store.join(code, st.query_params.get("me"))
+        known[code] = pid
     st.query_params["class"] = code
     st.query_params["me"] = pid
     return pid
@@ -188,7 +189,12 @@ if code is None or store.class_info(code) is None:
 
 try:
     pid = _participant(store, code)
-    view = store.student_view(code, pid)
+    try:
+        view = store.student_view(code, pid)
+    except NotAllowed:  # this session's id is unknown to the database (e.g. another database): join anew
+        st.session_state[PIDS].pop(code, None)
+        pid = _participant(store, code)
+        view = store.student_view(code, pid)
 except ClassError as error:
     st.warning(str(error))
     st.stop()

@@ -311,14 +311,16 @@ class ClassStore:
         """The participant id for this browser: ``participant_id`` again if it already belongs
         to this class (a reload), else a new one. Ids are never taken from the caller."""
         now = self.clock()
-        with self._write() as conn:
-            row = self._class(conn, code)
-            if codes.is_token(participant_id):
+        if codes.is_token(participant_id):  # a reload: a read, no write lock
+            with self._read() as conn:
+                row = self._class(conn, code)
                 known = conn.execute(sa.select(participants.c.participant_id).where(
                     participants.c.class_code == row.code,
                     participants.c.participant_id == participant_id)).first()
-                if known is not None:
-                    return participant_id
+            if known is not None:
+                return participant_id
+        with self._write() as conn:
+            row = self._class(conn, code)
             count = conn.execute(sa.select(sa.func.count()).select_from(participants)
                                  .where(participants.c.class_code == row.code)).scalar_one()
             if count >= MAX_PARTICIPANTS:

@@ -7,7 +7,10 @@ once), reveal (the students' screens follow by themselves), reload a student (sa
 participant)."""
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import time
 
 import pytest
 
@@ -30,6 +33,12 @@ def class_server(tmp_path_factory, browser_type_launch_args):
         yield server, data
     finally:
         server.stop()
+
+
+def stored(data, query: str) -> list[tuple]:
+    """Read the server's database directly (what a restarted server would find)."""
+    with sqlite3.connect(data / "classroom.sqlite3") as conn:
+        return [tuple(r) for r in conn.execute(query).fetchall()]
 
 
 def tab(browser):
@@ -56,6 +65,11 @@ def click(page, locator) -> None:
 def test_a_live_question_with_four_students(browser, class_server, screenshot):
     server, data = class_server
     contexts = []
+    started, marks = time.monotonic(), []
+
+    def mark(what: str) -> None:
+        marks.append(f"{what} {time.monotonic() - started:.1f}s")
+
     try:
         context, teacher = tab(browser)
         contexts.append(context)
@@ -77,6 +91,7 @@ def test_a_live_question_with_four_students(browser, class_server, screenshot):
             settle(page)
             page.locator(OPTION).first.wait_for()
             students.append(page)
+        mark("joined")
         me = [re.search(r"me=([\w-]+)", p.url).group(1) for p in students]
         assert len(set(me)) == STUDENTS
         teacher.get_by_text(f"{STUDENTS}", exact=True).first.wait_for()  # participants, live
@@ -91,8 +106,9 @@ def test_a_live_question_with_four_students(browser, class_server, screenshot):
 
         click(students[2], students[2].locator(OPTION).nth(1))  # a change of mind
         students[2].get_by_text("Your answer B is in").wait_for()
-        teacher.wait_for_timeout(2500)  # one more poll: the count stays at one answer per student
+        assert stored(data, "SELECT choice, count(*) FROM classroom_answers GROUP BY choice") == [(1, 3), (2, 1)]
         teacher.get_by_text(f"{STUDENTS} answers so far").wait_for()
+        mark("answered")
         screenshot(teacher, "class__projector-answers")
 
         click(teacher, teacher.get_by_role("button", name="Reveal the answer"))
@@ -104,14 +120,26 @@ def test_a_live_question_with_four_students(browser, class_server, screenshot):
         assert students[3].locator('[data-testid="stRadio"] input').first.is_disabled()
         screenshot(students[3], "class__student-revealed")
 
+        mark("revealed")
         students[0].reload()  # a reload keeps the participant (the id is in the URL)
         settle(students[0])
         students[0].get_by_text("Right: B.").wait_for()
         assert re.search(r"me=([\w-]+)", students[0].url).group(1) == me[0]
-        teacher.wait_for_timeout(2500)
-        assert teacher.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == str(STUDENTS)
+        assert stored(data, "SELECT count(*) FROM classroom_participants") == [(STUDENTS,)]
+
+        # A class experiment: every student's screen switches to it and sends its own fit.
+        click(teacher, teacher.get_by_role("tab", name="Class experiment in the lab"))
+        click(teacher, teacher.get_by_role("button", name="Start the class experiment"))
+        for page in students:
+            page.get_by_text("Your sample (seed").wait_for()
+        teacher.get_by_text(f"{STUDENTS} samples so far").wait_for()
+        teacher.get_by_text(f"as estimated by each of {STUDENTS} students").wait_for()
+        kit.wait_for_figures(teacher)
+        mark("experiment")
+        screenshot(teacher, "class__projector-experiment")
         for page in [teacher, *students]:
             assert kit.page_problems(page) == []
+        print(f"\nclass mode e2e: {', '.join(marks)}; load average {os.getloadavg()[0]:.1f}")
     finally:
         for context in contexts:
             context.close()
