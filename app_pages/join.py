@@ -14,8 +14,7 @@ import secrets
 import streamlit as st
 
 import charts
-import presenter
-import ui
+from app_shell import presenter, ui
 from classroom import ClassError, ClassStore, NotAllowed, codes, db, experiment
 from classroom.store import EXPERIMENT, QUESTION
 

@@ -17,17 +17,12 @@ from dataclasses import replace
 import streamlit as st
 
 import datasets
-import presenter
-import ui
+from app_shell import presenter, ui
+from app_shell import walkthrough_content as lessons
 from charts import classroom as class_charts
 from classroom import ClassError, ClassQuestion, ClassStore, codes, db, experiment, summaries
-from classroom.store import EXPERIMENT, MAX_GROUPS, QUESTION, ExperimentSpec
-from lmm_core import lessons as numbers
-
-try:  # the walkthrough's content moves into app_shell
-    from app_shell import walkthrough_content as lessons
-except ImportError:  # pragma: no cover (before the move)
-    import lessons
+from classroom.store import MAX_GROUPS, QUESTION, ExperimentSpec
+from teaching import walkthrough_numbers as numbers
 
 CODE, KEY = "teach_code", "teach_key"  # session_state only: never in the URL
 LETTERS = summaries.LETTERS

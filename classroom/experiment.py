@@ -16,14 +16,9 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-try:  # the teaching computations move from lmm_core to teaching/
-    from teaching.pooling import compare_pooling
-    from teaching.simulate import PRESETS, SimulatedData, SimulationSettings, simulate
-except ImportError:  # pragma: no cover (before the move)
-    from lmm_core.pooling import compare_pooling
-    from lmm_core.simulate import PRESETS, SimulatedData, SimulationSettings, simulate
-
 from lmm_core import LmmError
+from teaching.pooling import compare_pooling
+from teaching.simulate import PRESETS, SimulatedData, SimulationSettings, simulate  # noqa: F401 (PRESETS: pages)
 
 from .store import MAX_GROUPS, ExperimentSpec
 

@@ -230,7 +230,7 @@ def test_deleting_a_class_deletes_everything_in_it(class_store):
 
 
 def _spec(**changes):
-    from lmm_core.simulate import GPA
+    from teaching.simulate import GPA
 
     return experiment.spec_for(replace(GPA, n_groups=12, n_per_group=4, **changes), class_seed=11)
 
