@@ -118,7 +118,7 @@ def header(store: ClassStore, code: str, key: str) -> None:
     with left:
         st.markdown("### Join at the link or with the code")
         st.code(link, language=None)
-        st.markdown(f"## `{codes.pretty_code(code)}`")  # generated from our alphabet: nothing typed
+        st.title(codes.pretty_code(code), anchor=False)  # made from our alphabet: nothing typed
         participants()
         if st.session_state.pop("teach_key_fresh", False):
             st.info("Your instructor key is below. Keep it to resume this class in another tab or after a "
@@ -231,14 +231,21 @@ def question_results(store: ClassStore, code: str, key: str, activity_id: int) -
             st.markdown(f"**{LETTERS[i]}** ({results.counts[i]} chose it): {why}")
 
 
-def _samples(store: ClassStore, code: str, key: str, activity_id: int):
-    """The class's samples, refetched only when a new one has arrived."""
-    version = store.samples_version(code, key, activity_id)
+def _summaries(store: ClassStore, code: str, key: str, activity_id: int, d, group: str, population):
+    """(samples, the chosen group's summary, errors by group size), fetched and computed again
+    only when a new sample has arrived or another group is chosen (the poll itself is one
+    small query)."""
+    version = (activity_id, store.samples_version(code, key, activity_id))
     cached = st.session_state.get("teach_samples")
-    if not cached or cached[0] != (activity_id, version):
-        cached = ((activity_id, version), store.experiment_samples(code, key, activity_id))
+    if not cached or cached[0] != version:
+        cached = (version, store.experiment_samples(code, key, activity_id), {})
         st.session_state["teach_samples"] = cached
-    return cached[1]
+    _version, samples, done = cached
+    if samples and group not in done:
+        done.clear()  # keep one group's figures
+        done[group] = (summaries.sampling_summary(samples, d.truth, group),
+                       summaries.by_group_size(samples, d.truth, experiment.group_sizes(d), population))
+    return (samples, *done.get(group, (None, None)))
 
 
 def experiment_results(store: ClassStore, code: str, key: str, activity) -> None:
@@ -247,8 +254,8 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
     s = spec.settings
     population = (float(s["fixed_intercept"]), float(s["fixed_slope"]))
     sizes = experiment.group_sizes(d)
-    samples = _samples(store, code, key, activity.id)
-    st.markdown(f"### {spec.title}: {len(samples)} samples so far")
+    count = store.samples_version(code, key, activity.id)[0]
+    st.markdown(f"### {spec.title}: {count} samples so far")
     groups = [str(g) for g in d.truth.index]
     default = summaries.default_group(d.truth, sizes, population, (float(s["sd_intercept"]), float(s["sd_slope"])))
     truth = d.truth
@@ -260,10 +267,10 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
     group = st.selectbox("Group on the projector", groups, index=groups.index(default), format_func=label,
                          key=f"teach_group_{activity.id}",
                          help="Suggested: a small group far from the average, where shrinkage shows most.")
+    samples, summary, by_size = _summaries(store, code, key, activity.id, d, group, population)
     if not samples:
         st.info("Waiting for the students' samples…")
         return
-    summary = summaries.sampling_summary(samples, truth, group)
     fig = class_charts.sampling_cloud(summary.points, summary.truth, population, theme=ui.theme())
     ui.show(presenter.figure(fig), f"Group {group} as estimated by each of {summary.n_students} students from "
                                    "their own sample: their own regression (blue) scatters widely around the "
@@ -277,7 +284,6 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
                        for c in ("Truth", "Class mean", "Bias", "Spread (SD)", "RMSE")})
     st.caption("Bias: class mean minus truth. Spread: SD of the class's estimates. RMSE: their typical distance "
                "from the truth (combines both).")
-    by_size = summaries.by_group_size(samples, truth, sizes, population)
     if by_size["size"].nunique() > 1:
         ui.show(presenter.figure(class_charts.size_errors(by_size, theme=ui.theme())),
                 "Error of the intercepts over all groups of each size and all students: the mixed model gains "

@@ -93,3 +93,23 @@ def test_a_class_experiment_reaches_the_projector(data_dir):
     teacher.button(key="teach_delete").click().run()
     assert "teach_code" not in teacher.session_state
     assert "No open class" in texts(page("join", **{"class": code}))
+
+
+def test_every_walkthrough_question_can_be_pushed_to_a_class():
+    import datasets
+    from app_shell import walkthrough_content as lessons
+    from classroom import ClassQuestion
+    from teaching import walkthrough_numbers as numbers
+
+    pushed = 0
+    for path in lessons.PATHS.values():
+        facts = numbers.walkthrough_facts(path.key, datasets.load(path.data))
+        for step in path.steps:
+            if step.question is None:
+                continue
+            q = lessons.filled_question(step.question, facts)
+            made = ClassQuestion.build(q.prompt, q.options, q.answer, q.right, q.wrong)
+            assert made.options[made.answer] == q.answer and "{" not in made.prompt
+            assert all(made.explanations[i] for i in range(len(made.options)) if i != made.answer)
+            pushed += 1
+    assert pushed >= 10
