@@ -219,7 +219,7 @@ def question_results(store: ClassStore, code: str, key: str, activity_id: int) -
             st.markdown(f"**{LETTERS[i]}.** {option}{tick}")
     with right:
         fig = class_charts.answer_bars(table, results.revealed, q.answer, theme=ui.theme())
-        ui.show(presenter.figure(fig), f"{results.total} answers so far (each participant counts once; "
+        ui.show(presenter.figure(fig), f"{results.total} answer{'' if results.total == 1 else 's'} so far (each participant counts once; "
                                        "a changed answer replaces the old one).", key="teach_bars")
     if not results.revealed:
         st.button("Reveal the answer", type="primary", key="teach_reveal", icon=":material/visibility:",

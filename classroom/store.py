@@ -319,6 +319,7 @@ class ClassStore:
                     participants.c.participant_id == participant_id)).first()
             if known is not None:
                 return participant_id
+        self.purge_expired()  # at most once a minute: a server that only ever sees joins cleans up too
         with self._write() as conn:
             row = self._class(conn, code)
             count = conn.execute(sa.select(sa.func.count()).select_from(participants)
