@@ -75,15 +75,14 @@ def question(store: ClassStore, code: str, pid: str, view) -> None:
     st.subheader("Question")
     st.markdown(view.prompt)  # the walkthrough's own text, never anything typed by anybody
     key = f"class_answer_{view.activity_id}"
-    if key not in st.session_state and view.my_choice is not None:
-        st.session_state[key] = view.my_choice
-    st.radio("Your answer", list(range(len(view.options))), index=None, key=key,
+    # The stored answer is the default: after a reload the radio shows what the database holds.
+    st.radio("Your answer", list(range(len(view.options))), index=view.my_choice, key=key,
              format_func=lambda i: f"{letters[i]}.  {view.options[i]}", disabled=view.closed,
              on_change=_answer, args=(store, code, pid, view.activity_id, view.options))
     message = st.session_state.pop("class_message", None)
     if message:
         st.warning(message)
-    mine = st.session_state.get(key)
+    mine = st.session_state.get(key, view.my_choice)
     if view.revealed:
         right = view.answer
         if mine == right:

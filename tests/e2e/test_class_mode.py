@@ -124,6 +124,8 @@ def test_a_live_question_with_four_students(browser, class_server, screenshot):
         students[0].reload()  # a reload keeps the participant (the id is in the URL)
         settle(students[0])
         students[0].get_by_text("Right: B.").wait_for()
+        assert students[0].locator('[data-testid="stAlertContentWarning"]').count() == 0
+        assert students[0].locator(f"{OPTION} input").nth(1).is_checked()  # the stored answer, shown again
         assert re.search(r"me=([\w-]+)", students[0].url).group(1) == me[0]
         assert stored(data, "SELECT count(*) FROM classroom_participants") == [(STUDENTS,)]
 
