@@ -4,7 +4,7 @@ Start a class and get a join code, a link and a QR code for the students; push o
 walkthrough's check questions or a class experiment in the lab; watch the answers or the
 class's estimates arrive (a fragment redraws every 2 s from the database); reveal the
 answer; close or delete the class. The instructor key lives only in this browser session
-(never in the URL); it is shown once so the instructor can resume in another tab.
+(never in the URL); it is shown in a closed box so the instructor can resume in another tab.
 """
 from __future__ import annotations
 
