@@ -132,13 +132,13 @@ class Replica:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> "Replica":
+    def start(self, append_log: bool = False) -> "Replica":
         command = [sys.executable, "-m", "streamlit", "run", "app.py",
                    "--server.port", str(self.port), "--server.address", HOST,
                    "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         env = {**os.environ, SECRET_ENV: self.secret}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "ab" if append_log else "wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         return self
@@ -231,7 +231,7 @@ class Deployment:
         try:
             for replica in self.replicas:  # all start at once; each takes seconds to import
                 replica.start()
-            with open(self.proxy_log, "ab") as log:
+            with open(self.proxy_log, "wb") as log:
                 # -db: stay in the foreground (no daemon), so stopping this process ends it.
                 self.proxy = subprocess.Popen([binary, "-db", "-f", str(self.config_path)], stdout=log,
                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -282,7 +282,7 @@ class Deployment:
     def restart_replica(self, name: str, timeout_s: float = 90) -> None:
         """Start a stopped replica again on the same port and wait until HAProxy sends to it."""
         replica = self.replica(name)
-        replica.start()
+        replica.start(append_log=True)
         replica.wait_healthy(timeout_s)
         self.wait_up([name], timeout_s=30)
 
