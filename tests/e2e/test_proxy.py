@@ -126,6 +126,7 @@ def test_a_browser_stays_on_one_replica_and_its_upload_reaches_it(watched, deplo
     page.get_by_text("In use:").wait_for()
     assert "pupils" in page.get_by_text("In use:").inner_text()
     assert kit.page_problems(page) == []
+    page.screenshot(path=str(ARTIFACTS / "your-model-after-upload.png"))
 
     uploads = [(status, h.get("x-replica")) for method, url, status, h in tab.responses
                if method == "PUT" and "/_stcore/upload_file/" in url]
@@ -162,6 +163,16 @@ def test_static_scripts_are_gzipped_by_the_proxy(deployment):
     assert headers.get("Content-Encoding") is None and body == bundle.read_bytes()
     headers, _ = get(direct, "gzip")
     assert headers.get("Content-Encoding") is None
+
+
+def test_every_replica_runs_with_the_deployment_secret(deployment):
+    def environment(pid: int) -> dict[str, str]:
+        raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+    secrets = {environment(r.process.pid).get(dep.SECRET_ENV) for r in deployment.replicas}
+    assert secrets == {deployment.secret}
+    assert deployment.secret not in deployment.config_path.read_text()
 
 
 def partial_panels(page) -> int:
