@@ -128,10 +128,17 @@ def test_a_browser_stays_on_one_replica_and_its_upload_reaches_it(watched, deplo
     assert kit.page_problems(page) == []
     page.screenshot(path=str(ARTIFACTS / "your-model-after-upload.png"))
 
-    uploads = [(status, h.get("x-replica")) for method, url, status, h in tab.responses
+    uploads = [(url, status, h.get("x-replica")) for method, url, status, h in tab.responses
                if method == "PUT" and "/_stcore/upload_file/" in url]
-    assert uploads and all(200 <= status < 300 for status, _ in uploads), uploads
-    assert {replica for _, replica in uploads} == {mine}
+    assert uploads and all(200 <= status < 300 for _, status, _ in uploads), uploads
+    assert {replica for *_, replica in uploads} == {mine}
+    # The same upload sent straight to the other replica (with the browser's XSRF cookie and
+    # token) is refused: it does not know the session. Stickiness is what makes uploads work.
+    xsrf = next(c["value"] for c in tab.context.cookies() if c["name"] == "_streamlit_xsrf")
+    elsewhere = uploads[0][0].replace(deployment.url, deployment.replica(other).base_url)
+    refused = tab.context.request.put(elsewhere, headers={"X-Xsrftoken": xsrf}, multipart={
+        "file": {"name": csv.name, "mimeType": "text/csv", "buffer": csv.read_bytes()}})
+    assert refused.status == 400 and "Invalid session_id" in refused.text(), (refused.status, refused.text())
     # Every HTTP response and the WebSocket came from the replica the cookie names, and the
     # other replica was given nothing while this browser worked.
     assert tab.replicas_seen() == {mine}, [(m, u, h.get("x-replica")) for m, u, _, h in tab.responses]
