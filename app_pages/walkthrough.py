@@ -232,7 +232,8 @@ def view_random_slope(f: dict) -> None:
                        format_func=lambda m: charts.METHOD_STYLE[m]["name"])
     facets("sleepstudy", "rs_only", methods or [], "wt_fig_rs",
            "Purple: the random-slope model's line for each subject, all starting from the same point on day 0. "
-           "Blue dotted: the subject's own regression; orange dashed: one line for everyone.")
+           "Blue dotted: no pooling for this model (one shared start, each subject's own slope); orange dashed: "
+           "one line for everyone.")
 
 
 def view_both(f: dict) -> None:

@@ -192,9 +192,10 @@ SLEEP = Path(
                 "Swap roles: now everybody shares **one starting level**, and each subject has **their own "
                 "rate of slowing down**. The slopes vary around {rs_b1:.2f} ms/day with an SD of "
                 "**{rs_sd:.2f} ms/day**.\n\n"
-                "All purple lines now fan out from one point at day 0. For subjects who started far from the "
-                "average (switch on the blue lines to see them), a shared start is a poor fit, and their "
-                "slope has to make up for it."
+                "All purple lines now fan out from one point at day 0. No pooling that matches this model "
+                "(the blue lines) shares that start too and gives each subject only its own slope. For "
+                "subjects whose points start far above or below the shared start, one common start is a poor "
+                "fit, and their slope has to make up for it: compare the points at day 0 with the lines."
             ),
             look_for="The fan of purple lines from one point at day 0.",
             formula=r"\text{Reaction}_{ij} = \beta_0 + (\beta_1 + b_{1i})\,\text{Days}_{ij} + \varepsilon_{ij},"
@@ -208,8 +209,8 @@ SLEEP = Path(
                         "Look at the purple lines: they fan out from one point, so the slopes differ and the "
                         "start is shared.",
                     "Nothing: each subject has its own line, as with no pooling.":
-                        "Switch on the blue no-pooling lines: they start at different heights, the purple lines "
-                        "all start at the same one.",
+                        "Look at day 0: every purple line starts at the same height. With no pooling each "
+                        "subject would have its own start and slope (the walkthrough's step 3).",
                 },
                 order=(2, 0, 1),
             ),

@@ -138,3 +138,7 @@ def test_colour_words_match_the_method_colours():
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\b(red|Red|vermillion)\b", text), path.name
+
+
+def test_sleepstudy_correlation_is_near_zero_as_the_walkthrough_says():
+    assert abs(walkthrough_facts("sleepstudy", datasets.load("sleepstudy"))["both_corr"]) < 0.3
