@@ -10,7 +10,7 @@ import charts.predictions as figs
 import datasets
 from app_shell import ui
 from lmm_core import LmmError
-from teaching.pooling import possessive
+from teaching.pooling import centre_by_default, possessive
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
 
@@ -167,6 +167,13 @@ ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=
         f"The {possessive(g)} {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its "
         f"first k {obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value "
         f"(dashed); the dotted blue line is its own estimate from all {obs_word} (no pooling){ending}.", key="path")
+
+if "intercept" in random_cols and centre_by_default(result):
+    lo_x, hi_x = float(result.data.x.min()), float(result.data.x.max())
+    st.caption(f"The intercept in the left panel is read at {info.covariate} = 0, far outside the data ({lo_x:.3g} "
+               f"to {hi_x:.3g}): small changes of the slope swing it a lot, so its moves are mostly extrapolation. "
+               "The lines in the panels above, inside the data, change far less. (The shrinkage map can read "
+               f"intercepts at the mean {info.covariate} instead.)")
 
 # -- hold-out test ---------------------------------------------------------------------------------
 st.header("Which way of pooling predicts best?")

@@ -39,10 +39,10 @@ def shared_controls() -> None:
     names = data_names()
     _apply_pending(names)
     with st.sidebar:
-        # Long model labels wrap inside the closed chooser instead of being cut off.
-        st.html("<style>section[data-testid='stSidebar'] div[data-baseweb='select'] div"
-                "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
-                "</style>")
+        # The closed chooser is a one-line text field: make the sidebar wide enough (and the text a
+        # little smaller) for the longest model label, "Random intercept and slope (uncorrelated)".
+        st.html("<style>section[data-testid='stSidebar']{min-width: 370px;}"
+                "section[data-testid='stSidebar'] input[role='combobox']{font-size: 0.85rem;}</style>")
         st.markdown("### Data and model")
         name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")

@@ -98,7 +98,7 @@ def partial_path(table: pd.DataFrame, *, columns: dict[str, str], own: dict[str,
         lo, hi = float(table["k"].min()), float(table["k"].max())
         for name, value, line in (
             ("Population (fixed effects)", population[col], {"color": c["population"], "dash": "dash", "width": 2}),
-            ("Its own regression, all data", own[col], {"color": NONE["color"], "dash": NONE["dash"], "width": 2.5}),
+            ("Its own estimate (no pooling), all data", own[col], {"color": NONE["color"], "dash": NONE["dash"], "width": 2.5}),
         ):
             if np.isfinite(value):
                 fig.add_trace(go.Scatter(x=[lo, hi], y=[value, value], mode="lines", name=name, line=line,
