@@ -15,7 +15,7 @@ from app_shell import presenter
 from app_shell import ui
 from charts import walkthrough as wt_charts
 from teaching import walkthrough_numbers as numbers
-from teaching.pooling import pull_phrase
+from teaching.pooling import axis_labels, centred_population, centred_table, pull_phrase
 from teaching.selection import choose_groups, observations
 from teaching.shrinkage import ellipse
 from lmm_core import random_effect_covariance
@@ -377,11 +377,13 @@ def view_iris_by_hand(f: dict) -> None:
     st.caption(f"{species}: each coefficient is the fixed effect plus the species' random effect; the last two "
                "columns agree to every digit.")
     result = ui.pooling("iris", "rs")
-    center = (result.population["intercept"], result.population["slope"])
-    fig = charts.shrinkage_map(result.table, population=center, theme=ui.theme(), selected=species,
-                               x_label="Intercept (at mean sepal width)", y_label="Slope (per cm of sepal length)",
-                               height=HEIGHT - 120)
-    show(fig, "The three species' own estimates (blue) and the mixed model's (purple), with the fixed effects (star).",
+    pop = centred_population(result)
+    center = (pop["intercept"], pop["slope"])
+    x_label, y_label = axis_labels(result, True, "Petal.Width")
+    fig = charts.shrinkage_map(centred_table(result), population=center, theme=ui.theme(), selected=species,
+                               x_label=x_label, y_label=y_label, height=HEIGHT - 120)
+    show(fig, "The three species' own estimates (blue) and the mixed model's (purple), with the fixed effects (star). "
+              "Intercepts are read at the mean sepal length (the table above has lme4's, at sepal length 0).",
          "wt_fig_iris_map")
 
 
