@@ -17,6 +17,7 @@ choice = ui.current()
 info = choice.data
 fit = ui.fit_for(choice)
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 levels = list(fit.model.terms[0].levels)
 MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
 CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
@@ -66,12 +67,12 @@ st.title("How the model is fitted")
 st.markdown(
     f"""
 A question almost every learner asks: *are the fixed effects and the random effects estimated
-separately and then put together? Is a {g}'s random effect just its own regression?*
+separately and then put together? Is a {gp} random effect just its own regression?*
 
 **No to both.** The software searches for the variances (how much {gs} differ, and how noisy
 single observations are) by minimising **one** number, the REML criterion. Everything else
-follows from those variances in one step: the fixed effects and each {g}'s random effect are
-solved *together*, and a {g}'s random effect is its own deviation **shrunk** towards zero by an
+follows from those variances in one step: the fixed effects and each {gp} random effect are
+solved *together*, and a {gp} random effect is its own deviation **shrunk** towards zero by an
 amount the variances decide. This page walks through it with the **{info.title.lower()}** data and
 the model `{choice.model.formula}`.
 """
@@ -90,7 +91,7 @@ st.markdown(
   ({", ".join(f"`{c}`" for c in fit.fixed_names)}). The same β applies to every row.
 - **Z** ({view.n} × {view.q}) holds the columns of the *random* part: for every {g}, its own copy of
   {", ".join(f"`{n}`" for t in fit.model.terms for n in t.names)}. A row has non-zero entries only in
-  the columns of its own {g}, so Zb adds that {g}'s random effects and nobody else's.
+  the columns of its own {g}, so Zb adds that {gp} random effects and nobody else's.
 """
 )
 left, right = st.columns([2, 3])
@@ -132,7 +133,7 @@ the best random effects and σ follow by (penalised) least squares in one go. So
 function of θ alone, and the fit is its minimum.
 
 **Try it:** move θ away from its best value and watch the criterion rise, the fixed effects change
-and the random effects grow (more spread allowed: less shrinkage) or shrink towards 0 (less spread
+(only in unbalanced data: see below the figure) and the random effects grow (more spread allowed: less shrinkage) or shrink towards 0 (less spread
 allowed: more pooling). At 0 every {g} gets the population line (complete pooling); very large values
 let every {g} keep almost its own line (no pooling).
 """
@@ -220,18 +221,18 @@ for name_group, table in at.ranef.items():
                                    "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
 modes = pd.concat(modes, ignore_index=True)
 ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
-        f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
+        f"Each {gp} random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
 # -- 3. from variances to random effects -----------------------------------------------------------
-st.header(f"3. From the variance estimates to one {g}'s random effect")
+st.header(f"3. From the variance estimates to one {gp} random effect")
 ident = anatomy.shrinkage_identity(fit, selected)
 if ident.kind == "intercept":
     st.markdown(
         f"""
 With a random intercept only, the random effect of a {g} is its own average deviation from the
 population line, multiplied by a **shrinkage factor** λ between 0 and 1. λ compares the spread between
-{gs} (τ²) with the noise in the {g}'s mean (σ²/n: less noise with more observations).
+{gs} (τ²) with the noise in the {gp} mean (σ²/n: less noise with more observations).
 """
     )
     st.latex(r"\lambda_j = \frac{\hat\tau^2}{\hat\tau^2 + \hat\sigma^2/n_j}"
@@ -245,7 +246,7 @@ else:
 
     st.markdown(
         f"""
-With a random slope, or several random effects per {g}, the same idea needs matrices: the {g}'s own
+With a random slope, or several random effects per {g}, the same idea needs matrices: the {gp} own
 evidence (its cross-products S = Zⱼ'Zⱼ and Zⱼ'rⱼ, where rⱼ are its residuals from the population line)
 is weighed against the spread between {gs} (Σ̂) and the noise (σ̂² = {ident.sigma2:.4g}):
 """
@@ -262,7 +263,7 @@ st.info(
     f"""
 **What is "random" about a random effect?** The {gs} in the data are treated as a sample from a
 population of {gs} whose effects follow a normal distribution with SD τ. The model's *parameters* are
-the fixed effects, τ (and correlations) and σ. A {g}'s own effect bⱼ is not a parameter: it is an
+the fixed effects, τ (and correlations) and σ. A {gp} own effect bⱼ is not a parameter: it is an
 unobserved value, and b̂ⱼ is the best **prediction** of it given the data (the *conditional mode*,
 also called BLUP). That is why lme4 reports conditional variances for b̂ⱼ, not standard errors.
 Nothing random is drawn when the model is fitted.
@@ -310,7 +311,7 @@ standard errors and give each {g} its own line, but not the population line.
 else:
     why = (f"The thinned {gs} now have fewer observations. One ordinary regression weighs every *observation* "
            f"equally, so {gs} with many rows count more. The mixed model knows that observations of one {g} "
-           f"share that {g}'s effect, so it weighs each {g}'s information by how reliable it is: a {g} with few rows "
+           f"share that {gp} effect, so it weighs each {gp} information by how reliable it is: a {g} with few rows "
            f"counts for more per row than in the regression, a {g} with many rows for less.") if make_unbalanced else (
            f"The {gs} were not observed at the same values of the predictors (each {g} has its own measurements), "
            "so the mixed model weighs each group's information differently from one ordinary regression.")
@@ -392,7 +393,7 @@ with tabs[1]:
         st.markdown(
             f"""
 *"The correlation of the estimated random effects is the estimated correlation."* No: shrinkage pulls
-intercepts and slopes in directions that depend on each {g}'s data, which can create or hide a
+intercepts and slopes in directions that depend on each {gp} data, which can create or hide a
 correlation. Here the model estimates **{r['Estimated correlation']:.3f}**, while the b̂ themselves are
 correlated **{r['Correlation of the modes']:.3f}**.
 """

@@ -18,6 +18,7 @@ choice = ui.current()
 info = choice.data
 result = ui.pooling_for(choice)
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(info.name, "observations")
 HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
 
@@ -59,12 +60,12 @@ st.markdown(
     f"""
 A mixed model predicts differently depending on what it knows about the {g}:
 
-1. **A {g} in the data**: the population line plus that {g}'s own random effects.
+1. **A {g} in the data**: the population line plus that {gp} own random effects.
 2. **A new {g}**: only the population line (fixed effects), because nothing is known about this {g}.
    Its band is wide: it must allow for how much {gs} differ (the random-effect variance) as well as the
    noise of single observations (the residual variance).
 3. **A {g} with only a few observations**: in between. With every extra observation its line moves from the
-   population line towards the {g}'s own line, and its uncertainty shrinks.
+   population line towards the {gp} own line, and its uncertainty shrinks.
 """
 )
 if info.name == "iris":
@@ -125,7 +126,7 @@ panels = [
 ]
 ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
         f"Three predictions for {g} {group}. Purple line: the prediction; shaded: 95% band for a new observation. "
-        f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {g}'s data "
+        f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {gp} data "
         f"altogether; panel 3 uses only its first {k} {obs_word}.", key="panels")
 
 half = {name: 1.96 * float(np.sqrt(np.mean(c["se_line"] ** 2))) for name, c in
@@ -183,7 +184,7 @@ A fair test: hide the last {obs_word} of every {g}, fit the three methods on the
 their predictions land from the hidden values (root-mean-square error, RMSE; smaller is better).
 """
 )
-share = st.select_slider(f"Share of each {g}'s {obs_word} to hold out (the last ones)", HOLDOUT, value="20%",
+share = st.select_slider(f"Share of each {gp} {obs_word} to hold out (the last ones)", HOLDOUT, value="20%",
                          key="holdout", bind=ui.URL)
 last = max(1, int(round(float(share.rstrip("%")) / 100 * int(sizes.min()))))
 last_words = f"{last} {obs_word}" if last > 1 else f"{obs_word[:-1]}"

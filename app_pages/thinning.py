@@ -14,6 +14,7 @@ from teaching.selection import choose_groups, observations
 choice = ui.current()
 info = choice.data
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 
 st.title("Less data, more shrinkage")
 st.markdown(
@@ -178,7 +179,7 @@ if choice.random in ("both", "uncorrelated"):
                                theme=ui.theme(), reference=reference,
                                selected=picked if mode == ONE else None,
                                x_label=x_label, y_label=y_label, height=560)
-    ui.show(fig, f"Shrinkage map after thinning: arrows from each {g}'s own estimate (blue) to the mixed model's "
+    ui.show(fig, f"Shrinkage map after thinning: arrows from each {gp} own estimate (blue) to the mixed model's "
                  f"(purple); the hollow purple diamonds are the mixed model on the full data.", key="thin_map")
 
 with st.expander("Why do thinned groups usually move more, and when do they not?"):
@@ -189,7 +190,7 @@ line multiplied by
 
 $$\lambda_j = \frac{{\tau^2}}{{\tau^2 + \sigma^2 / n_j}}.$$
 
-$\sigma^2 / n_j$ is how uncertain the {g}'s own mean is; it grows as $n_j$, the number of its
+$\sigma^2 / n_j$ is how uncertain the {gp} own mean is; it grows as $n_j$, the number of its
 observations, falls. With fewer observations $\lambda_j$ gets smaller and the estimate moves towards
 the population value. A {g} with all its data keeps most of its own estimate. The same happens, in
 two dimensions, to intercepts and slopes together.
