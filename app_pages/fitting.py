@@ -184,7 +184,10 @@ if above < 5e-4:
 else:
     m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{above:+.3f} vs best",
               delta_color="inverse")
-m2.metric("Residual SD σ̂(θ)", fmt(at.sigma), delta=f"{at.sigma - fit.sigma:+.3g} vs fitted", delta_color="off")
+sigma_change = at.sigma - fit.sigma
+m2.metric("Residual SD σ̂(θ)", fmt(at.sigma),
+          delta=f"{sigma_change:+.3g} vs fitted" if abs(sigma_change) > 1e-9 * fit.sigma else "as fitted",
+          delta_color="off", delta_arrow="auto" if abs(sigma_change) > 1e-9 * fit.sigma else "off")
 sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
 m3.metric(f"SD between {gs} (θ × σ̂)", sds)
 fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})

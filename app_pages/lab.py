@@ -269,7 +269,10 @@ def repeat_fragment() -> None:
     repeats = left.slider("Repeats (R)", 10, MAX_REPEATS, 100, step=10, key="repeats",
                           help="How many noise draws of the same groups are refitted.")
     coefficient = mid.radio("Coefficient", ["slope", "intercept"], horizontal=True, key="repeat_coef")
-    sizes = sorted(set(int(n) for n in view.result.group_sizes.to_numpy()))
+    all_sizes = sorted(set(int(n) for n in view.result.group_sizes.to_numpy()))
+    # sizes where every method has an estimate (a slope needs 2 observations of its own)
+    sizes = [n for n in all_sizes if n >= (2 if coefficient == "slope" and view.random != "intercept" else 1)] \
+        or all_sizes
     size = right.select_slider("Group size shown on the left", sizes, value=sizes[0], key="repeat_size") \
         if len(sizes) > 1 else sizes[0]
     clicked = st.button(f"Repeat {repeats} times with the lab's current settings", icon=":material/replay:",
@@ -296,8 +299,7 @@ def repeat_fragment() -> None:
         ui.show(repeat_charts.repeat_errors(exp.estimates, size, coefficient, theme=theme),
                 f"Errors (estimate − truth) of every group with {size} observations, over {repeats} copies: no "
                 f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the black "
-                "line at 0 is the truth. Purple is narrower (less variance) but its errors are not centred on "
-                "each group's truth (bias towards the average).", key="repeat_hist")
+                f"line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
     with col2:
         if len(sizes) > 1:
             ui.show(repeat_charts.error_by_size(exp.by_size, coefficient, theme=theme, selected=size),
@@ -322,6 +324,19 @@ def repeat_fragment() -> None:
         st.markdown("*Answer:* because its estimates scatter widely: for a group with few observations the "
                     "variance term dominates the error, and the mixed model removes more variance than the bias "
                     "it adds. Compare the dotted (SD) and dashed (|bias|) lines on the right at the smallest size.")
+
+
+def _size_sentence(exp, size: int, coefficient: str) -> str:
+    """What the histogram shows at this group size, from its numbers."""
+    d = exp.by_group[(exp.by_group["n"] == size) & (exp.by_group["coefficient"] == coefficient)]
+    by = d.groupby("method").agg(sd=("variance", lambda v: float(np.sqrt(np.mean(v)))), bias=("abs_bias", "mean"))
+    if not {"none", "partial"} <= set(by.index):
+        return "No pooling has no estimate at this size."
+    sd_n, sd_p = by.loc["none", "sd"], by.loc["partial", "sd"]
+    b_n, b_p = by.loc["none", "bias"], by.loc["partial", "bias"]
+    return (f"At this size partial pooling scatters {'less' if sd_p < sd_n else 'more'} (SD {sd_p:.3g} vs "
+            f"{sd_n:.3g}) and sits {'further from' if b_p > b_n else 'as close to'} each group's truth on average "
+            f"(mean |bias| {b_p:.3g} vs {b_n:.3g}).")
 
 
 def _current_settings() -> SimulationSettings:

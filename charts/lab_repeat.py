@@ -23,6 +23,8 @@ def repeat_errors(estimates: pd.DataFrame, size: int, coefficient: str, *, theme
         mids = (edges[:-1] + edges[1:]) / 2
         for method in ("none", "partial"):
             e = d.loc[d["method"] == method, "error"].to_numpy(float)
+            if not len(e):
+                continue
             counts, _ = np.histogram(np.clip(e, lo, hi), bins=edges)
             share = counts / max(len(e), 1)
             s = METHOD_STYLE[method]
