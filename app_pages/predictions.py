@@ -65,7 +65,8 @@ A mixed model predicts differently depending on what it knows about the {g}:
    Its band is wide: it must allow for how much {gs} differ (the random-effect variance) as well as the
    noise of single observations (the residual variance).
 3. **A {g} with only a few observations**: in between. With every extra observation its line moves from the
-   population line towards the {gp} own line, and its uncertainty shrinks.
+   population line towards the {gp} own line (never all the way: the mixed model keeps some pull), and its
+   uncertainty shrinks.
 """
 )
 if info.name == "iris":

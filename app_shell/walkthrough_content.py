@@ -174,11 +174,12 @@ SLEEP = Path(
                 prompt="For the subject you picked, what is its random effect?",
                 answer="The distance of its intercept from the fixed intercept, after being pulled towards it.",
                 right="Right: fixed intercept + random effect gives the subject's intercept (its purple line), "
-                      "and that sits a bit closer to the fixed intercept than the subject's own regression.",
+                      "and that sits a bit closer to the fixed intercept than the subject's own intercept (no "
+                      "pooling for this model: its own intercept with the slope shared by all).",
                 wrong={
                     "Its intercept from a regression on its own data alone.":
-                        "Compare the numbers under the figure: the subject's own regression gives a different "
-                        "intercept. The random effect is a deviation from the fixed intercept, and a shrunk one.",
+                        "Compare the numbers under the figure: the subject's own intercept (no pooling) is another "
+                        "number. The random effect is a deviation from the fixed intercept, and a shrunk one.",
                     "A random number, drawn again each time the model is fitted.":
                         "Fit the model twice and you get the same number. It is the model's best guess of "
                         "this subject's deviation; 'random' refers to treating subjects as a sample from a population.",
