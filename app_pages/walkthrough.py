@@ -6,6 +6,7 @@ control on the right, Back/Next (keys ← and →) on top. The path and step are
 (``?path=sleepstudy&step=7``), and answers are kept in session state while the student
 moves around the app. Each path uses its own data set, whatever the sidebar says.
 """
+import numpy as np
 import streamlit as st
 
 import charts
@@ -15,7 +16,7 @@ from app_shell import presenter
 from app_shell import ui
 from charts import walkthrough as wt_charts
 from teaching import walkthrough_numbers as numbers
-from teaching.pooling import axis_labels, centred_population, centred_table, pull_phrase
+from teaching.pooling import inward_share, axis_labels, centred_population, centred_table, pull_phrase
 from teaching.selection import choose_groups, observations
 from teaching.shrinkage import ellipse
 from lmm_core import random_effect_covariance
@@ -256,9 +257,13 @@ def map_view(data_name: str, model_key: str, label: str, slope_label: str, key: 
                                height=HEIGHT)
     row = result.table.query("group == @selected and method == 'partial'").iloc[0]
     pulls = "; ".join(pull_phrase(row[f"pull_{c}"], c, f"the fixed {c}") for c in ("intercept", "slope"))
+    inward = inward_share(result)
+    odd = any(not (-0.005 <= row[f"pull_{c}"] <= 1.005) for c in ("intercept", "slope") if np.isfinite(row[f"pull_{c}"]))
     show(fig, f"One arrow per {group_word}: from its own regression (blue) to the mixed model (purple). Star: "
-              f"fixed effects; rings: 50/80/95% of {ui.plural(group_word)} under the model. {group_word.capitalize()} "
-              f"{selected}: {pulls}.", key)
+              f"fixed effects; rings: 50/80/95% of {ui.plural(group_word)} under the model. {inward:.0%} of the arrows "
+              f"end on a smaller ring than they start. {group_word.capitalize()} {selected}: {pulls}."
+              + (" The pair is pulled inwards together, so one coordinate can overshoot or move outwards." if odd else ""),
+         key)
 
 
 def view_map(f: dict) -> None:

@@ -942,3 +942,23 @@ def axis_labels(result: PoolingResult, centred: bool, response: str, covariate: 
     else:
         at = f"at {cov} = 0"
     return f"Intercept ({response} {at})", f"Slope (per unit of {cov})"
+
+
+def inward_share(result: PoolingResult) -> float:
+    """For a random intercept and slope: the share of groups whose mixed-model estimate lies on a
+    smaller ring than their own estimate (closer to the fixed effects in the Mahalanobis distance
+    of the estimated distribution): 'the arrows point inwards', as a number."""
+    from lmm_core import random_effect_covariance
+
+    cov = np.asarray(random_effect_covariance(result.fit), float)
+    if cov.shape != (2, 2):
+        return float("nan")
+    prec = np.linalg.pinv(cov)
+    pop = np.array([result.population["intercept"], result.population["slope"]])
+    t = result.table
+    ok = t[t["method"] == "none"]["estimable"].to_numpy()
+    own = t[t["method"] == "none"][["intercept", "slope"]].to_numpy(float)[ok] - pop
+    mixed = t[t["method"] == "partial"][["intercept", "slope"]].to_numpy(float)[ok] - pop
+    d_own = np.einsum("ij,jk,ik->i", own, prec, own)
+    d_mixed = np.einsum("ij,jk,ik->i", mixed, prec, mixed)
+    return float(np.mean(d_mixed <= d_own + 1e-12)) if len(own) else float("nan")

@@ -142,3 +142,11 @@ def test_colour_words_match_the_method_colours():
 
 def test_sleepstudy_correlation_is_near_zero_as_the_walkthrough_says():
     assert abs(walkthrough_facts("sleepstudy", datasets.load("sleepstudy"))["both_corr"]) < 0.3
+
+
+@pytest.mark.parametrize("name", ["sleepstudy", "gpa"])
+def test_arrows_point_inwards_on_the_rings(name):
+    """'Every arrow points inwards': each mixed estimate is on a smaller ring than its own estimate."""
+    from teaching.pooling import inward_share
+
+    assert inward_share(pooled(name, "both")) == 1.0
