@@ -22,7 +22,8 @@ from scipy.optimize import minimize
 
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError
-from .kernels import GeneralKernel, OneFactorKernel, theta_pattern
+from .blocked import BlockedKernel
+from .kernels import OneFactorKernel, theta_pattern
 
 BIG = 1e100  # criterion value for a θ where the factorisation fails
 
@@ -128,7 +129,7 @@ class LinearMixedModel:
                 self.y, self.X, Z, first.codes, first.n_levels, np.concatenate(rows), np.concatenate(cols)
             )
         self.one_factor = False
-        return GeneralKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
+        return BlockedKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
 
     def unscale_random(self, parts):
         """Per term (modes, covariances) of the scaled problem -> on the data's scale (b = D⁻¹ b̃)."""
@@ -182,15 +183,20 @@ class LinearMixedModel:
             x0 = np.asarray(start, float) * self.row_scale  # a start of another shape is ignored
         x0 = np.maximum(x0, self.lower)
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
-        analytic = hasattr(self.kernel, "gradient")
-        function = self.value_and_gradient if analytic else self._objective
+        analytic = getattr(self.kernel, "has_gradient", True)
         evaluations, res = 0, None
         for _ in range(4):
             with np.errstate(all="ignore"):
-                res = minimize(
-                    function, x0, args=(reml,), jac=analytic or None, method="L-BFGS-B", bounds=bounds,
-                    options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
-                )
+                if analytic:
+                    res = minimize(
+                        self.value_and_gradient, x0, args=(reml,), jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
+                    )
+                else:  # large multi-factor problems: a derivative-free quadratic-model method (like lme4's BOBYQA)
+                    res = minimize(
+                        self._objective, x0, args=(reml,), method="COBYQA", bounds=bounds,
+                        options={"initial_tr_radius": 0.5, "final_tr_radius": 1e-7, "maxfev": 5000},
+                    )
             evaluations += int(res.nfev)
             better = self._escape_zero(np.asarray(res.x, float), float(res.fun), reml)
             if better is None:
