@@ -24,6 +24,7 @@ from .design import Design, TermData, build_design
 from .errors import DataError, FitError
 from .blocked import BlockedKernel
 from .kernels import OneFactorKernel, theta_pattern
+from .lbfgsb import lbfgsb
 
 BIG = 1e100  # criterion value for a θ where the factorisation fails
 
@@ -188,10 +189,8 @@ class LinearMixedModel:
         for _ in range(4):
             with np.errstate(all="ignore"):
                 if analytic:
-                    res = minimize(
-                        self.value_and_gradient, x0, args=(reml,), jac=True, method="L-BFGS-B", bounds=bounds,
-                        options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
-                    )
+                    res = lbfgsb(lambda x: self.value_and_gradient(x, reml), x0, self.lower,
+                                 ftol=1e-12, gtol=1e-6, maxiter=2000, maxls=50)
                 else:  # large multi-factor problems: a derivative-free quadratic-model method (like lme4's BOBYQA)
                     res = minimize(
                         self._objective, x0, args=(reml,), method="COBYQA", bounds=bounds,
@@ -218,6 +217,8 @@ class LinearMixedModel:
         criterion depends on its square), so a gradient method can stop there although the
         optimum is inside. Probe small positive values; return a better start, or None."""
         zero = np.flatnonzero((self.lower == 0) & (theta <= 1e-8))
+        if zero.size == 0:
+            return None
         best, best_value = None, value - 1e-9 * max(1.0, abs(value))
         steps = (1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0)
         trials = [(i, s) for i in zero for s in steps] + [(zero, s) for s in steps]  # one at a time, then all
