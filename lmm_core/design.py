@@ -257,7 +257,7 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame) -> Design:
 
     positions = [data.columns.get_loc(name) for name in used]
     # positional selection is several times cheaper than selection by label (a fixed cost of every fit)
-    frame = data.iloc[:, positions] if all(isinstance(i, int) for i in positions) else data[used]
+    frame = data.take(positions, axis=1) if all(isinstance(i, int) for i in positions) else data[used]
     missing = frame.isna().to_numpy()
     if missing.any():
         for j, name in enumerate(used):

@@ -163,7 +163,12 @@ class OneFactorKernel:
         RXinv = np.linalg.inv(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
-        Linv = np.linalg.inv(L)
+        if self.q == 2:  # closed form: cheaper than LAPACK on a stack of 2 × 2 matrices
+            Linv = np.zeros_like(L)
+            d0, d1 = 1.0 / L[:, 0, 0], 1.0 / L[:, 1, 1]
+            Linv[:, 0, 0], Linv[:, 1, 1], Linv[:, 1, 0] = d0, d1, -L[:, 1, 0] * d0 * d1
+        else:
+            Linv = np.linalg.inv(L)
         LinvT = np.swapaxes(Linv, 1, 2)
         u = (LinvT @ (R[:, :, p:] - R[:, :, :p] @ beta[:, None]))[:, :, 0]  # u_j = L_j⁻ᵀ(c_j − R_j β)
         Minv = LinvT @ Linv
