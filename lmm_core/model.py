@@ -194,7 +194,7 @@ class LinearMixedModel:
                 else:  # large multi-factor problems: a derivative-free quadratic-model method (like lme4's BOBYQA)
                     res = minimize(
                         self._objective, x0, args=(reml,), method="COBYQA", bounds=bounds,
-                        options={"initial_tr_radius": 0.5, "final_tr_radius": 1e-7, "maxfev": 5000},
+                        options={"initial_tr_radius": 0.25, "final_tr_radius": 1e-6, "maxfev": 5000},
                     )
             evaluations += int(res.nfev)
             better = self._escape_zero(np.asarray(res.x, float), float(res.fun), reml)
