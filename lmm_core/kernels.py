@@ -15,7 +15,9 @@ Two kernels share one interface:
   case). Zᵀ Z is block diagonal, so every step is a stack of small q × q
   problems, one per group, done in a handful of vectorised numpy calls; nothing
   grows with the number of rows, and no (groups·q)² matrix is ever built.
-- ``GeneralKernel``: crossed or nested factors. Dense, slower, general.
+- ``GeneralKernel``: any terms, on one dense (Σ m_k q_k)² matrix. Slow; kept as the
+  plain reference that the tests hold ``blocked.BlockedKernel`` to. Crossed and nested
+  factors are fitted with ``BlockedKernel`` (lmm_core/blocked.py).
 """
 from __future__ import annotations
 
