@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from .kernels import stacked_backward, stacked_cholesky, stacked_forward
 
 # Up to this many random effects the exact θ-gradient is computed on dense Q × Q matrices.
-DENSE_GRADIENT_MAX = 1500
+DENSE_GRADIENT_MAX = 200  # beyond, the Q³ gradient costs more than COBYQA's extra evaluations
 
 
 class BlockedKernel:
@@ -152,11 +152,10 @@ class BlockedKernel:
         """
         p = self.p
         theta = state[-1]
-        Lam = np.zeros((self.Q, self.Q))
-        Lam[self.d_rows, self.d_cols] = theta[self.d_index]
+        Lam = sp.csr_matrix((theta[self.d_index], (self.d_rows, self.d_cols)), shape=(self.Q, self.Q))
         A = self.dA
-        LtA = Lam.T @ A
-        M = LtA @ Lam
+        LtA = np.asarray(Lam.T @ A)  # Λ is block diagonal: sparse products cost Q² q, not Q³
+        M = np.asarray(Lam.T @ LtA.T).T
         M.flat[:: self.Q + 1] += 1.0
         cM = sla.cho_factor(M, lower=True, check_finite=False)
         MinvLtA = sla.cho_solve(cM, LtA, check_finite=False)
