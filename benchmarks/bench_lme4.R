@@ -15,7 +15,7 @@ if (with_insteval)
 for (m in models) {
   if (m[[4]] > 1) fit <- lmer(m[[2]], data = m[[3]])  # warm-up
   times <- replicate(m[[4]], {
-    t <- system.time(fit <- lmer(m[[2]], data = m[[3]]))
+    t <- system.time(fit <<- lmer(m[[2]], data = m[[3]]))
     c(t[["elapsed"]], t[["user.self"]] + t[["sys.self"]])
   })
   times <- matrix(times, nrow = 2)
