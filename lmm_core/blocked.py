@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from .kernels import stacked_backward, stacked_cholesky, stacked_forward
 
 # Up to this many random effects the exact θ-gradient is computed on dense Q × Q matrices.
+SMALL_DENSE = 100_000  # A_r1 with at most this many entries is held dense
 DENSE_GRADIENT_MAX = 200  # beyond, the Q³ gradient costs more than COBYQA's extra evaluations
 
 
@@ -106,7 +107,8 @@ class BlockedKernel:
         # 2 Q_r² m₁ q₁ flops at a much higher rate; take the dense one when A_r1 is nearly full.
         sparse_cost = sum(float((np.diff(c.tocsc().indptr) ** 2).sum()) for c in self.C) * q1
         dense_cost = 2.0 * self.Qr * self.Qr * m1 * q1
-        self.dense_product = 20.0 * sparse_cost > dense_cost
+        # (and when A_r1 is small: scipy.sparse's per-call overhead would dominate)
+        self.dense_product = 20.0 * sparse_cost > dense_cost or self.Qr * m1 <= SMALL_DENSE
         self.C1dense = [c.toarray() for c in self.C] if self.dense_product else None
         self.Q = m1 * q1 + self.Qr
         self.has_gradient = self.Q <= DENSE_GRADIENT_MAX
@@ -152,21 +154,23 @@ class BlockedKernel:
         """
         p = self.p
         theta = state[-1]
-        Lam = sp.csr_matrix((theta[self.d_index], (self.d_rows, self.d_cols)), shape=(self.Q, self.Q))
+        Lam = np.zeros((self.Q, self.Q))
+        Lam[self.d_rows, self.d_cols] = theta[self.d_index]
         A = self.dA
-        LtA = np.asarray(Lam.T @ A)  # Λ is block diagonal: sparse products cost Q² q, not Q³
-        M = np.asarray(Lam.T @ LtA.T).T
+        LtA = Lam.T @ A
+        M = LtA @ Lam
         M.flat[:: self.Q + 1] += 1.0
-        cM = sla.cho_factor(M, lower=True, check_finite=False)
-        MinvLtA = sla.cho_solve(cM, LtA, check_finite=False)
         RXinv = np.linalg.inv(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
         ZtX, Zty = self.dZtXy[:, :p], self.dZtXy[:, p]
-        u = sla.cho_solve(cM, Lam.T @ (Zty - ZtX @ beta), check_finite=False)
+        Q = self.Q
+        # one call for M⁻¹ΛᵀA, u = M⁻¹Λᵀ(Zᵀy − ZᵀXβ) and K = M⁻¹ΛᵀZᵀX (small Q: LAPACK's call cost dominates)
+        cM = sla.cho_factor(M, lower=True, check_finite=False)
+        sol = sla.cho_solve(cM, np.column_stack([LtA, Lam.T @ (Zty - ZtX @ beta), Lam.T @ ZtX]), check_finite=False)
+        MinvLtA, u, K = sol[:, :Q], sol[:, Q], sol[:, Q + 1:]
         Zres = Zty - ZtX @ beta - A @ (Lam @ u)
         if reml:
-            K = sla.cho_solve(cM, Lam.T @ ZtX, check_finite=False)
             N = ZtX.T - (Lam @ K).T @ A
             G = MinvLtA - K @ (RXinv @ RXinv.T) @ N
             dof = n - p

@@ -111,9 +111,10 @@ def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     if pd.api.types.is_numeric_dtype(column):
         uniques, codes = np.unique(column.to_numpy(), return_inverse=True)
         return codes.astype(np.int64), [format_level(u) for u in uniques]
-    values = column.astype(str)
-    uniques = sorted(values.unique())
-    return pd.Categorical(values, categories=uniques).codes.astype(np.int64), uniques
+    # np.unique sorts the labels as sorted() does (Python's string order) and is several times
+    # cheaper than building a Categorical (a fixed cost of every fit with a text grouping column)
+    uniques, codes = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
 
 
 def group_codes(frame: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
