@@ -102,6 +102,10 @@ def format_level(v) -> str:
 def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes and level labels, with levels ordered as R's factor() would order them."""
     if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy(np.int64)
+        categories = column.cat.categories
+        if codes.size and codes.min() >= 0 and np.bincount(codes, minlength=len(categories)).all():
+            return codes, [str(c) for c in categories]  # every level used: nothing to drop (the usual case)
         cat = column.cat.remove_unused_categories()
         return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
     if pd.api.types.is_bool_dtype(column):
