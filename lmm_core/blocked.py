@@ -13,7 +13,7 @@ is formed block by block for each θ:
 - L₁₁ is block diagonal, one q₁ × q₁ factor per level of the first factor (stacked,
   as in the one-factor kernel): M_j = T₁ᵀ(Z₁ᵀZ₁)_j T₁ + I = L_j L_jᵀ.
 - The rest block is the Schur complement L_rr L_rrᵀ = Λ_rᵀ(A_rr − A_r1 D A_1r)Λ_r + I
-  with D = Λ₁M₁₁⁻¹Λ₁ᵀ block diagonal (T₁M_j⁻¹T₁ᵀ per level). A_r1 is kept sparse
+  with D = Λ₁M₁₁⁻¹Λ₁ᵀ block diagonal (T₁M_j⁻¹T₁ᵀ per level). A_r1 is kept sparse (dense when small)
   (it has at most one entry per row of the data per column pair), so A_r1 D A_1r costs
   about Σ_j (nonzeros in column j)², not a dense product; the complement is dense
   (fill-in makes it so, as in MixedModels.jl) and factorised by LAPACK.
@@ -31,9 +31,10 @@ import scipy.sparse as sp
 
 from .kernels import stacked_backward, stacked_cholesky, stacked_forward
 
-# Up to this many random effects the exact θ-gradient is computed on dense Q × Q matrices.
 SMALL_DENSE = 100_000  # A_r1 with at most this many entries is held dense
-DENSE_GRADIENT_MAX = 200  # beyond, the Q³ gradient costs more than COBYQA's extra evaluations
+# Up to this many random effects the exact θ-gradient is computed on dense Q × Q matrices;
+# beyond, its Q³ cost exceeds that of the derivative-free optimizer's extra evaluations.
+DENSE_GRADIENT_MAX = 200
 
 
 class BlockedKernel:
@@ -45,7 +46,7 @@ class BlockedKernel:
         Xy = np.column_stack([X, y])
         k = self.p + 1
         first = terms[0]
-        in_first = [i for i, t in enumerate(terms) if t.n_levels == first.n_levels
+        in_first = [i for i, t in enumerate(terms) if t.group == first.group and t.n_levels == first.n_levels
                     and np.array_equal(t.codes, first.codes)]
         rest = [i for i in range(len(terms)) if i not in in_first]
         self.n_terms = len(terms)
