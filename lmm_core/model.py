@@ -166,7 +166,7 @@ class LinearMixedModel:
         return value if np.isfinite(value) else BIG
 
     def value_and_gradient(self, theta_scaled, reml: bool = True):
-        """Criterion and its exact gradient in the scaled parameters (one grouping factor);
+        """Criterion and its exact gradient in the scaled parameters (kernels with a gradient);
         BIG and a zero gradient where it fails."""
         theta = theta_scaled
         try:
@@ -174,7 +174,7 @@ class LinearMixedModel:
             grad = self.kernel.gradient(Lxy, state, reml, self.n)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return BIG, np.zeros_like(theta)
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        if not (math.isfinite(value) and np.isfinite(grad).all()):
             return BIG, np.zeros_like(theta)
         return value, grad
 
