@@ -127,7 +127,11 @@ def numbers(view: lab.LabView) -> None:
     better = lab.improvement(view)
 
     def share(values: dict, key: str, suffix: str = "") -> str:
-        return f"{values[key]:.0%}{suffix}" if key in values else "—"
+        if key not in values:
+            return "—"
+        if suffix == " smaller" and values[key] < 0:  # say "larger" rather than "−5% smaller"
+            return f"{-values[key]:.0%} larger"
+        return f"{values[key]:.0%}{suffix}"
 
     first, second = st.columns(2)
     first.metric("Mean pull: intercepts", share(pull, "intercept"),
