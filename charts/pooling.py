@@ -268,7 +268,10 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
     The panels are laid out by hand (x axes side by side, one shared y axis) rather than
     with make_subplots, which costs more than the rest of the figure on a live redraw.
     """
-    coefs = list(dict.fromkeys(values["coefficient"]))
+    coef_of = values["coefficient"].to_numpy(dtype=object)
+    method_of = values["method"].to_numpy(dtype=object)
+    value_of = values["value"].to_numpy(float)
+    coefs = list(dict.fromkeys(coef_of))
     labels = labels or {}
     k = max(len(coefs), 1)
     gap = 0.08
@@ -282,8 +285,9 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
                                       "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": FONT_SIZE}})
         for method, name, color in DIST_ORDER:
-            v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
-            if v.empty:
+            v = value_of[(coef_of == coef) & (method_of == method)]
+            v = v[~np.isnan(v)]
+            if v.size == 0:
                 continue
             traces.append(dict(type="violin", x=rounded(v), name=name, orientation="h", xaxis=axis, yaxis="y",
                                line={"color": color}, fillcolor=color, opacity=0.55, points=False,
