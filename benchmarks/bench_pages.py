@@ -63,15 +63,16 @@ class ScriptClock:
     """Times every script run (the server's work for one rerun) by wrapping Streamlit's runner."""
 
     def __init__(self):
-        self.last_ms = float("nan")
+        self.last_ms = self.last_cpu_ms = float("nan")
         self._original = script_runner.exec_func_with_error_handling
 
         def timed(func, ctx):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             try:
                 return self._original(func, ctx)
             finally:
                 self.last_ms = 1000 * (time.perf_counter() - start)
+                self.last_cpu_ms = 1000 * (time.thread_time() - cpu)
 
         script_runner.exec_func_with_error_handling = timed
 
@@ -115,19 +116,29 @@ def payload_chars(at: AppTest) -> int:
     return max((len(el.proto.spec) for el in at.get("plotly_chart")), default=0)
 
 
-def first_runs(page: str, params: dict, runs: int) -> tuple[float, float, int]:
+def medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """(median wall time, median CPU time of the script's thread) in ms."""
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
+def cell(pairs: list[tuple[float, float]]) -> str:
+    wall, cpu = medians(pairs)
+    return f"{wall:.0f} ({cpu:.0f}) ms"
+
+
+def first_runs(page: str, params: dict, runs: int) -> tuple[list, list, int]:
     cold, warm = [], []
     chars = 0
     for i in range(max(1, runs // 3)):
         st.cache_resource.clear()
         st.cache_data.clear()
         at = open_page(page, params)
-        cold.append(CLOCK.last_ms)
+        cold.append((CLOCK.last_ms, CLOCK.last_cpu_ms))
     for i in range(runs):
         at = open_page(page, params)
-        warm.append(CLOCK.last_ms)
+        warm.append((CLOCK.last_ms, CLOCK.last_cpu_ms))
         chars = payload_chars(at)
-    return statistics.median(cold), statistics.median(warm), chars
+    return cold, warm, chars
 
 
 def slider_values(widget) -> list:
@@ -141,7 +152,7 @@ def slider_values(widget) -> list:
             for i in range(0, n + 1, stride)]
 
 
-def moves(at: AppTest, kind: str, key: str, runs: int) -> tuple[list[float], int, list]:
+def moves(at: AppTest, kind: str, key: str, runs: int) -> tuple[list[tuple[float, float]], int, list]:
     """Time `runs` moves of one slider, walking from its value towards the larger end, then back."""
     widget = getattr(at, kind)(key=key)
     stops = slider_values(widget)
@@ -161,9 +172,31 @@ def moves(at: AppTest, kind: str, key: str, runs: int) -> tuple[list[float], int
         if at.exception:  # a value the page cannot show is a finding, not the end of the benchmark
             failed.append(stops[index])
             continue
-        times.append(CLOCK.last_ms)
+        times.append((CLOCK.last_ms, CLOCK.last_cpu_ms))
         chars = max(chars, payload_chars(at))
     return times, chars, failed
+
+
+def landing_figure_ms(runs: int) -> tuple[float, float]:
+    """The default page's figure alone: the 18-panel facets of sleepstudy, built and turned into JSON."""
+    import plotly.io as pio
+
+    import charts
+    import datasets
+    from teaching.pooling import compare_pooling
+    from teaching.selection import observations
+
+    info = datasets.info("sleepstudy")
+    result = compare_pooling(datasets.load("sleepstudy"), info.response, info.group, covariate=info.covariate,
+                             random="both")
+    obs = observations(result)
+    times = []
+    for _ in range(runs + 1):
+        start, cpu = time.perf_counter(), time.thread_time()
+        fig = charts.pooling_facets(obs, result.lines, x_label=info.covariate_label, y_label=info.response_label)
+        pio.to_json(fig.to_dict(), validate=False)
+        times.append((1000 * (time.perf_counter() - start), 1000 * (time.thread_time() - cpu)))
+    return medians(times[1:])
 
 
 def sliders(at: AppTest) -> list[tuple[str, str]]:
@@ -183,9 +216,10 @@ def main(argv=None) -> int:
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     print(f"machine: {os.cpu_count()} CPUs, load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}, "
           f"medians over {args.runs} runs (cold first runs over {max(1, args.runs // 3)})", flush=True)
-    print("| page | first run, cold | first run, warm | largest figure JSON | slider: one move (median / max) |")
+    print("Times: wall (CPU of the script's thread), medians; the CPU time depends less on the machine's load.")
+    print("| page | first run, cold | first run, warm | largest figure JSON | slider: one move |")
     print("|---|---:|---:|---:|---|")
-    worst_move = 0.0
+    worst_move, worst_cpu = 0.0, 0.0
     for name, (page, params) in PAGES.items():
         if wanted and not any(name.startswith(w) for w in wanted):
             continue
@@ -195,16 +229,21 @@ def main(argv=None) -> int:
         for kind, key in sliders(at):
             times, move_chars, failed = moves(at, kind, key, args.runs)
             if times:
-                worst_move = max(worst_move, statistics.median(times))
-            cell = f"{key}: {statistics.median(times):.0f} / {max(times):.0f} ms" if times else f"{key}: —"
+                wall, cpu = medians(times)
+                worst_move, worst_cpu = max(worst_move, wall), max(worst_cpu, cpu)
+            text = f"{key}: {cell(times)}" if times else f"{key}: —"
             if failed:
-                cell += f" (exception at {', '.join(map(str, sorted(set(failed))))})"
-            cells.append(cell)
+                text += f" (exception at {', '.join(map(str, sorted(set(failed))))})"
+            cells.append(text)
             chars = max(chars, move_chars)
-        print(f"| {name} | {cold:.0f} ms | {warm:.0f} ms | {chars / 1000:.0f} kB | {'; '.join(cells) or '—'} |",
+        print(f"| {name} | {cell(cold)} | {cell(warm)} | {chars / 1000:.0f} kB | {'; '.join(cells) or '—'} |",
               flush=True)
-    print(f"\ngoal: any slider move < {GOAL_MOVE_MS} ms (median); slowest median move measured: {worst_move:.0f} ms "
-          f"({'met' if worst_move < GOAL_MOVE_MS else 'NOT met'})")
+    landing = landing_figure_ms(args.runs)
+    print(f"\ngoal: the landing page's figure (facets of sleepstudy, built + JSON) < {GOAL_LANDING_FIGURE_MS} ms: "
+          f"{landing[0]:.1f} ms wall, {landing[1]:.1f} ms CPU ({'met' if landing[0] < GOAL_LANDING_FIGURE_MS else 'NOT met'})")
+    print(f"goal: any slider move < {GOAL_MOVE_MS} ms (median); slowest median move: {worst_move:.0f} ms wall "
+          f"({'met' if worst_move < GOAL_MOVE_MS else 'NOT met'}), {worst_cpu:.0f} ms CPU "
+          f"({'met' if worst_cpu < GOAL_MOVE_MS else 'NOT met'})")
     print(f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     return 0
 

@@ -115,7 +115,7 @@ class PlainFigure(go.Figure):
     _PLAIN_OK = frozenset({"update_layout", "to_dict", "to_plotly_json", "plain_layout"})
 
     def __init__(self, traces=(), layout=None):
-        super().__init__()
+        super().__init__(layout={"template": {}})  # not Plotly's default template: the plain layout names ours
         self.__dict__["_plain_traces"] = [dict(t) for t in traces]
         self.__dict__["_plain_layout"] = _merge({}, layout or {})
 

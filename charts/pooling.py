@@ -144,7 +144,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", hoverinfo="skip", name=name,
                                line=line))
     est = wide[wide["estimable"]]
-    hover_by_group = {r.group: _group_hover(r) for r in wide.itertuples()}
+    hover_by_group = {r.group: _hover_fields(r) for r in wide.itertuples()}
     # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
@@ -157,8 +157,10 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             x=rounded(d[f"intercept_{col}"]), y=rounded(d[f"slope_{col}"]), mode="markers", name=s["short"].capitalize(),
             marker={"color": s["color"], "size": marker_size, "symbol": s["symbol"],
                     "line": {"width": 0.5 if dense else 1, "color": c["paper"]}},
-            text=np.array([hover_by_group[g] for g in d["group"]], dtype=object),
-            hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
+            # The words of the hover label once in the template, per point only its values
+            # (customdata[0] is the group, as clicked_group expects): a third of the map's JSON.
+            customdata=np.array([hover_by_group[g] for g in d["group"]], dtype=object),
+            hovertemplate=HOVER_TEMPLATE))
     if truth is not None:
         traces.append(dict(type="scatter", x=rounded(truth["intercept"]), y=rounded(truth["slope"]), mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
@@ -228,31 +230,55 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
 
 
 def _wide(table: pd.DataFrame) -> pd.DataFrame:
-    """group-level frame with intercept_/slope_ columns for no and partial pooling."""
-    none = table[table["method"] == "none"].set_index("group")
-    part = table[table["method"] == "partial"].set_index("group")
+    """group-level frame with intercept_/slope_ columns for no and partial pooling (numpy inside:
+    this runs on every lab slider move)."""
+    method = table["method"].to_numpy(dtype=object)
+    group = table["group"].astype(str).to_numpy(dtype=object)
+    part, none = np.flatnonzero(method == "partial"), np.flatnonzero(method == "none")
+    where_none = {g: i for g, i in zip(group[none], none)}
+    rows = np.array([where_none.get(g, -1) for g in group[part]], dtype=int)
+    has = rows >= 0
+
+    def own(column: str, fill):
+        values = table[column].to_numpy()
+        out = np.full(len(part), fill, dtype=float if fill is np.nan else bool)
+        out[has] = values[rows[has]]
+        return out
+
+    def partial(column: str) -> np.ndarray:
+        return table[column].to_numpy(float)[part]
+
     wide = pd.DataFrame({
-        "group": part.index.astype(str),
-        "n": part["n"].to_numpy(),
-        "estimable": none["estimable"].reindex(part.index).fillna(False).astype(bool).to_numpy(),
-        "intercept_none": none["intercept"].reindex(part.index).to_numpy(float),
-        "slope_none": none["slope"].reindex(part.index).to_numpy(float),
-        "intercept_partial": part["intercept"].to_numpy(float),
-        "slope_partial": part["slope"].to_numpy(float),
+        "group": pd.array(group[part], dtype=str),
+        "n": table["n"].to_numpy()[part],
+        "estimable": own("estimable", False),
+        "intercept_none": own("intercept", np.nan),
+        "slope_none": own("slope", np.nan),
+        "intercept_partial": partial("intercept"),
+        "slope_partial": partial("slope"),
     })
-    moved = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
-                     np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
-    wide["moved"] = moved
-    return wide.reset_index(drop=True)
+    wide["moved"] = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
+                             np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
+    return wide
+
+
+def _fmt(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+
+def _hover_fields(r) -> list:
+    """[group, n, own estimate, mixed model's estimate, distance moved] as HOVER_TEMPLATE shows them."""
+    own = f"({_fmt(r.intercept_none)}, {_fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
+    return [r.group, int(r.n), own, f"({_fmt(r.intercept_partial)}, {_fmt(r.slope_partial)})", _fmt(r.moved)]
+
+
+HOVER_TEMPLATE = ("<b>%{customdata[0]}</b> (n = %{customdata[1]})<br>own estimate: %{customdata[2]}<br>"
+                  "mixed model: %{customdata[3]}<br>moved: %{customdata[4]}<extra></extra>")
 
 
 def _group_hover(r) -> str:
-    def fmt(v):
-        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
-
-    own = f"({fmt(r.intercept_none)}, {fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
-    return (f"<b>{r.group}</b> (n = {r.n})<br>own estimate: {own}<br>"
-            f"mixed model: ({fmt(r.intercept_partial)}, {fmt(r.slope_partial)})<br>moved: {fmt(r.moved)}")
+    g, n, own, mixed, moved = _hover_fields(r)
+    return f"<b>{g}</b> (n = {n})<br>own estimate: {own}<br>mixed model: {mixed}<br>moved: {moved}"
 
 
 # -- distributions of group coefficients -------------------------------------------
