@@ -144,7 +144,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", hoverinfo="skip", name=name,
                                line=line))
     est = wide[wide["estimable"]]
-    hover_by_group = {r.group: _hover_fields(r) for r in wide.itertuples()}
+    hover_by_group = {row[0]: _hover_fields(*row) for row in _rows(wide)}
     # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
@@ -166,7 +166,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
                                  text=truth["group"].to_numpy(dtype=object), hovertemplate="%{text}: truth<extra></extra>"))
-    comp = table[table["method"] == "complete"].iloc[0]
+    first_complete = int(np.flatnonzero(table["method"].to_numpy(dtype=object) == "complete")[0])
+    comp = {c_: float(table[c_].to_numpy()[first_complete]) for c_ in ("intercept", "slope")}
     traces.append(dict(type="scatter", x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
                              name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
@@ -200,7 +201,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     wide["size"] = 7 + 13 * np.sqrt(wide["n"] / wide["n"].max())
     est = wide[wide["estimable"]]
     top, bottom = 1.0, 0.0
-    hover = [_group_hover(r) for r in est.itertuples()]
+    hover = [_group_hover(*row) for row in _rows(est)]
     traces = [_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
                            bottom + est["offset"], METHOD_STYLE["partial"]["color"],
                            "Shrinkage: own estimate → mixed model", hover, width=1.5)]
@@ -210,7 +211,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
             type="scatter", x=rounded(d[f"{coefficient}_{m}"]), y=rounded(y + d["offset"]), mode="markers",
             name=s["name"], marker={"color": s["color"], "size": rounded(d["size"], 2), "symbol": s["symbol"],
                                     "line": {"width": 1, "color": c["paper"]}},
-            text=[_group_hover(r) for r in d.itertuples()],
+            text=[_group_hover(*row) for row in _rows(d)],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
@@ -266,18 +267,27 @@ def _fmt(v) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 
 
-def _hover_fields(r) -> list:
+_HOVER_COLUMNS = ["group", "n", "estimable", "intercept_none", "slope_none", "intercept_partial", "slope_partial",
+                  "moved"]
+
+
+def _rows(wide: pd.DataFrame):
+    """The hover columns of ``_wide`` row by row as plain Python values (itertuples costs more)."""
+    return zip(*(wide[c].tolist() for c in _HOVER_COLUMNS))
+
+
+def _hover_fields(group, n, estimable, int_none, slope_none, int_partial, slope_partial, moved) -> list:
     """[group, n, own estimate, mixed model's estimate, distance moved] as HOVER_TEMPLATE shows them."""
-    own = f"({_fmt(r.intercept_none)}, {_fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
-    return [r.group, int(r.n), own, f"({_fmt(r.intercept_partial)}, {_fmt(r.slope_partial)})", _fmt(r.moved)]
+    own = f"({_fmt(int_none)}, {_fmt(slope_none)})" if estimable else "cannot be estimated alone"
+    return [group, int(n), own, f"({_fmt(int_partial)}, {_fmt(slope_partial)})", _fmt(moved)]
 
 
 HOVER_TEMPLATE = ("<b>%{customdata[0]}</b> (n = %{customdata[1]})<br>own estimate: %{customdata[2]}<br>"
                   "mixed model: %{customdata[3]}<br>moved: %{customdata[4]}<extra></extra>")
 
 
-def _group_hover(r) -> str:
-    g, n, own, mixed, moved = _hover_fields(r)
+def _group_hover(*row) -> str:
+    g, n, own, mixed, moved = _hover_fields(*row)
     return f"<b>{g}</b> (n = {n})<br>own estimate: {own}<br>mixed model: {mixed}<br>moved: {moved}"
 
 
