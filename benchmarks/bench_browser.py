@@ -57,7 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def measure_moves(page, key: str, figure: int, args) -> tuple[list[float], int]:
     """Warm-up, then timed moves; returns (latencies in ms, failed moves)."""
     for _ in range(args.warmup):
-        kit.press_and_time(page, key, figure=figure, timeout_ms=args.timeout * 1000)
+        try:
+            kit.press_and_time(page, key, figure=figure, timeout_ms=args.timeout * 1000)
+        except Exception as exc:  # e.g. a key press before the page listened: the timed moves tell
+            print(f"warm-up move failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
     latencies, failures = [], 0
     deadline = time.monotonic() + args.max_seconds
     while len(latencies) + failures < args.moves and time.monotonic() < deadline:
