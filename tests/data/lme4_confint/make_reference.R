@@ -1,0 +1,68 @@
+# Reference confidence intervals from real lme4 for tests/engine/test_confint.py.
+#
+#   cd tests/data/lme4_confint && Rscript make_reference.R
+#
+# Writes penicillin.csv and cake.csv (lme4's data sets, small) and lme4_confint.json:
+# for every model, confint(fit, method = "profile") and confint(fit, method = "Wald") with
+# oldNames = FALSE, at level 0.95 (and a few other levels for one model), plus the fit
+# itself (fixef, SEs, objective, theta, SDs, sigma) and any warnings lme4 gave.
+suppressPackageStartupMessages({library(lme4); library(jsonlite)})
+
+write.csv(Penicillin, "penicillin.csv", row.names = FALSE)
+write.csv(cake[, c("replicate", "recipe", "temperature", "angle", "temp")], "cake.csv", row.names = FALSE)
+gpa <- read.csv("../../../datasets/gpa.csv")
+gpa$student <- factor(gpa$student)
+
+models <- list(
+  list(id = "sleep_corr", data = "sleepstudy", formula = "Reaction ~ Days + (Days | Subject)", reml = TRUE,
+       levels = c(0.95, 0.9, 0.99)),
+  list(id = "sleep_corr_ml", data = "sleepstudy", formula = "Reaction ~ Days + (Days | Subject)", reml = FALSE),
+  list(id = "sleep_diag", data = "sleepstudy", formula = "Reaction ~ Days + (Days || Subject)", reml = TRUE),
+  list(id = "sleep_ri", data = "sleepstudy", formula = "Reaction ~ Days + (1 | Subject)", reml = TRUE),
+  list(id = "penicillin_ml", data = "penicillin", formula = "diameter ~ 1 + (1 | plate) + (1 | sample)",
+       reml = FALSE),
+  list(id = "gpa_cat", data = "gpa", formula = "gpa ~ occasion + sex + (1 | student)", reml = TRUE),
+  list(id = "cake", data = "cake", formula = "angle ~ recipe * temperature + (1 | recipe:replicate)",
+       reml = TRUE),
+  list(id = "iris_slope", data = "iris", formula = "Sepal.Length ~ Petal.Length + (Petal.Length | Species)",
+       reml = TRUE),
+  list(id = "boundary_ri", data = "boundary", formula = "y ~ x + (1 | g)", reml = TRUE)
+)
+frames <- list(sleepstudy = sleepstudy, penicillin = Penicillin, cake = cake, iris = iris, gpa = gpa,
+               boundary = transform(read.csv("../lme4_extra/boundary.csv"), g = factor(g)))
+
+table_of <- function(ci) list(names = rownames(ci), columns = colnames(ci),
+                              lower = unname(ci[, 1]), upper = unname(ci[, 2]))
+
+with_warnings <- function(expr) {
+  msgs <- character(0)
+  value <- withCallingHandlers(expr, warning = function(w) {
+    msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning")})
+  list(value = value, warnings = unique(msgs))
+}
+
+out <- list()
+for (m in models) {
+  cat(m$id, "\n")
+  fit <- lmer(as.formula(m$formula), frames[[m$data]], REML = m$reml)
+  levels <- if (is.null(m$levels)) 0.95 else m$levels
+  entry <- list(id = m$id, data = m$data, formula = m$formula, reml = m$reml,
+                fixef = as.list(fixef(fit)), fixef_se = as.list(sqrt(diag(as.matrix(vcov(fit))))),
+                objective = unname(if (m$reml) REMLcrit(fit) else deviance(fit)),
+                theta = unname(getME(fit, "theta")), sigma = sigma(fit),
+                sd = as.data.frame(VarCorr(fit))$sdcor, singular = isSingular(fit),
+                profile = list(), wald = list(), warnings = character(0))
+  for (lv in levels) {
+    key <- format(lv)
+    t0 <- Sys.time()
+    p <- with_warnings(suppressMessages(confint(fit, method = "profile", level = lv, oldNames = FALSE)))
+    entry$profile[[key]] <- table_of(p$value)
+    entry$profile_seconds <- as.numeric(Sys.time() - t0, units = "secs")
+    entry$warnings <- unique(c(entry$warnings, p$warnings))
+    entry$wald[[key]] <- table_of(confint(fit, method = "Wald", level = lv, oldNames = FALSE))
+  }
+  out[[m$id]] <- entry
+}
+out$`_about` <- list(lme4 = as.character(packageVersion("lme4")), R = R.version.string,
+                     made_with = "tests/data/lme4_confint/make_reference.R")
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"), "lme4_confint.json")
