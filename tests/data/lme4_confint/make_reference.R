@@ -63,6 +63,41 @@ for (m in models) {
   }
   out[[m$id]] <- entry
 }
+# Checks with lme4's own deviance where lme4 warned and its interval differs from this
+# project's (see tests/engine/test_confint.py). Each point holds one parameter at the bound
+# lme4 reports and gives values for the others (found by lmm_core's profiler); lme4's
+# deviance there minus its minimum is below qchisq(0.95, 1) = 3.8415, so lme4's reported
+# bound lies strictly inside the 95 % profile region: the profile interval is wider.
+# Variance parameters: lme4's devfun2 (the profiling deviance on the SD/cor/sigma scale);
+# fixed effects: an ML refit with the coefficient as an offset, started at the given theta.
+checks <- list(
+  list(model = "iris_slope", parameter = "sd_Petal.Length|Species", side = "lower",
+       at = c(0.8194208308118655, -1, 0.0771530007731581, 0.33420797548997566)),
+  list(model = "boundary_ri", parameter = "sigma", side = "lower", at = c(0.11658817, 0.826774230463404)),
+  list(model = "boundary_ri", parameter = "(Intercept)", side = "lower", value = 0.809154888912478,
+       theta = 0.12671829),
+  list(model = "boundary_ri", parameter = "(Intercept)", side = "upper", value = 1.37406252558745,
+       theta = 0.14342461)
+)
+check_out <- list()
+for (ck in checks) {
+  m <- Filter(function(m) m$id == ck$model, models)[[1]]
+  fm <- refitML(suppressMessages(lmer(as.formula(m$formula), frames[[m$data]], REML = m$reml)))
+  dd <- lme4:::devfun2(fm, useSc = TRUE, signames = FALSE)
+  base <- attr(dd, "basedev")
+  if (!is.null(ck$at)) {
+    dev <- unname(dd(ck$at))
+  } else {  # y ~ x + (1 | g) with the intercept held: y ~ 0 + x + (1 | g) with an offset
+    fr <- frames[[m$data]]
+    refit <- suppressMessages(lmer(y ~ 0 + x + (1 | g), fr, REML = FALSE, offset = rep(ck$value, nrow(fr)),
+                                   start = list(theta = ck$theta)))
+    dev <- deviance(refit)
+  }
+  ck$deviance_minus_minimum <- dev - base
+  ck$reported <- out[[ck$model]]$profile[["0.95"]][[ck$side]][match(ck$parameter, out[[ck$model]]$profile[["0.95"]]$names)]
+  check_out[[length(check_out) + 1]] <- ck
+}
+out$`_checks` <- check_out
 out$`_about` <- list(lme4 = as.character(packageVersion("lme4")), R = R.version.string,
                      made_with = "tests/data/lme4_confint/make_reference.R")
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"), "lme4_confint.json")
