@@ -17,10 +17,12 @@ limit_blas_threads()
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError, FormulaError, LmmError
 from .formula import parse_formula
+from .intervals import ParameterProfile, Profile, confint, format_confint, profile
 from .model import LinearMixedModel, lmer
 from .results import LmerFit, VarCorrTerm
 
 __all__ = [
     "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
     "parse_formula", "LmmError", "FormulaError", "DataError", "FitError",
+    "confint", "profile", "Profile", "ParameterProfile", "format_confint",
 ]

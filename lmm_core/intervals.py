@@ -561,7 +561,7 @@ class _Profiler:
             x = new
         x_end, zeta, xin, extra = best
         points[x_end] = (zeta, xin, self._row(key, x_end, xin, extra))
-        return float(x)
+        return float(x_end)
 
 
 def _extrapolate(xs, starts, val):

@@ -5,7 +5,8 @@
 # Writes penicillin.csv and cake.csv (lme4's data sets, small) and lme4_confint.json:
 # for every model, confint(fit, method = "profile") and confint(fit, method = "Wald") with
 # oldNames = FALSE, at level 0.95 (and a few other levels for one model), plus the fit
-# itself (fixef, SEs, objective, theta, SDs, sigma) and any warnings lme4 gave.
+# itself (fixef, SEs, objective, theta, SDs, sigma), any warnings lme4 gave, and each table as
+# print() shows it (for the CLI's R-style printing).
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
 
 write.csv(Penicillin, "penicillin.csv", row.names = FALSE)
@@ -57,9 +58,12 @@ for (m in models) {
     t0 <- Sys.time()
     p <- with_warnings(suppressMessages(confint(fit, method = "profile", level = lv, oldNames = FALSE)))
     entry$profile[[key]] <- table_of(p$value)
+    entry$profile[[key]]$printed <- capture.output(print(p$value))
     entry$profile_seconds <- as.numeric(Sys.time() - t0, units = "secs")
     entry$warnings <- unique(c(entry$warnings, p$warnings))
-    entry$wald[[key]] <- table_of(confint(fit, method = "Wald", level = lv, oldNames = FALSE))
+    wald <- confint(fit, method = "Wald", level = lv, oldNames = FALSE)
+    entry$wald[[key]] <- table_of(wald)
+    entry$wald[[key]]$printed <- capture.output(print(wald))
   }
   out[[m$id]] <- entry
 }
