@@ -6,8 +6,8 @@ to add one, create the file and list it below under a section.
 
 import streamlit as st
 
-import presenter
-import ui
+from app_shell import presenter
+from app_shell import ui
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 

@@ -1,15 +1,15 @@
 """Exercises from the seed material, each with a worked answer the app computes when asked.
 
-Numbers come from ``lmm_core.lessons``; this page lays out the tasks, a switch to reveal each
+Numbers come from ``teaching.walkthrough_numbers``; this page lays out the tasks, a switch to reveal each
 answer (remembered while the student visits other pages) and the answer's tables.
 """
 import streamlit as st
 
 import datasets
-import presenter
-import ui
+from app_shell import presenter
+from app_shell import ui
 from charts import walkthrough as wt_charts
-from lmm_core import lessons as numbers
+from teaching import walkthrough_numbers as numbers
 from lmm_core import tables
 
 SLEEP_SLOPES = numbers.FORMULAS["sleepstudy"]["both"]

@@ -7,8 +7,8 @@ import streamlit as st
 
 import charts.fitting as figs
 import datasets
-import ui
-from lmm_core import anatomy
+from app_shell import ui
+from teaching import anatomy
 
 choice = ui.current()
 info = choice.data

@@ -6,9 +6,9 @@ from dataclasses import replace
 import streamlit as st
 
 import charts
-import ui
-from lmm_core import lab
-from lmm_core.simulate import PRESETS, SimulationSettings
+from app_shell import ui
+from teaching import lab
+from teaching.simulate import PRESETS, SimulationSettings
 
 CUSTOM = "Your own settings"
 BALANCE = {"Equal group sizes": "equal", "Unbalanced sizes": "unbalanced", "Dropout over time": "dropout"}

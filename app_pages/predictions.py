@@ -8,9 +8,9 @@ import streamlit as st
 import charts
 import charts.predictions as figs
 import datasets
-import ui
-from lmm_core.errors import LmmError
-from lmm_core.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
+from app_shell import ui
+from lmm_core import LmmError
+from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
 
 choice = ui.current()

@@ -3,10 +3,10 @@
 import streamlit as st
 
 import charts
-import ui
+from app_shell import ui
 from lmm_core import tables
-from lmm_core.selection import observations, one_coefficient_table
-from lmm_core.shrinkage import ellipse, intercept_shrinkage, pull_by_group
+from teaching.selection import observations, one_coefficient_table
+from teaching.shrinkage import ellipse, intercept_shrinkage, pull_by_group
 
 choice = ui.current()
 info = choice.data

@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 import charts
-import ui
-from lmm_core import lab
-from lmm_core.selection import choose_groups, observations
+from app_shell import ui
+from teaching import lab
+from teaching.selection import choose_groups, observations
 
 choice = ui.current()
 info = choice.data

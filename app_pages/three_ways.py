@@ -3,9 +3,9 @@
 import streamlit as st
 
 import charts
-import ui
+from app_shell import ui
 from lmm_core import tables
-from lmm_core.selection import choose_groups, observations
+from teaching.selection import choose_groups, observations
 
 choice = ui.current()
 info = choice.data

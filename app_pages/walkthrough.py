@@ -1,6 +1,6 @@
 """Guided walkthrough: the ideas in the seed material's order, one short step at a time.
 
-Content (texts, questions, feedback) lives in ``lessons.py``, numbers in ``lmm_core.lessons``;
+Content (texts, questions, feedback) lives in ``lessons.py``, numbers in ``teaching.walkthrough_numbers``;
 this page only lays out a step: its text and question on the left, its live figure and
 control on the right, Back/Next (keys ← and →) on top. The path and step are in the URL
 (``?path=sleepstudy&step=7``), and answers are kept in session state while the student
@@ -10,14 +10,14 @@ import streamlit as st
 
 import charts
 import datasets
-import lessons
-import presenter
-import ui
+from app_shell import walkthrough_content as lessons
+from app_shell import presenter
+from app_shell import ui
 from charts import walkthrough as wt_charts
-from lmm_core import lessons as numbers
-from lmm_core.selection import choose_groups, observations
-from lmm_core.shrinkage import ellipse
-from lmm_core.tables import random_effect_covariance
+from teaching import walkthrough_numbers as numbers
+from teaching.selection import choose_groups, observations
+from teaching.shrinkage import ellipse
+from lmm_core import random_effect_covariance
 
 PROGRESS = "wt_progress"  # {path: {step key: {"choice": str, "right": bool}}}; not a widget key
 STEPS = "wt_steps"  # {path: step number last shown}

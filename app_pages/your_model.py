@@ -10,7 +10,7 @@ import re
 import streamlit as st
 
 import datasets
-import ui
+from app_shell import ui
 from charts import model as model_charts
 from datasets import upload
 from lmm_core import FormulaError, LmmError, tables

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import datasets  # noqa: E402
-from lmm_core.pooling import compare_pooling  # noqa: E402
-from lmm_core.shrinkage import matrix_shrinkage  # noqa: E402
-from lmm_core.simulate import SimulationSettings, evaluate_simulation, simulate  # noqa: E402
+from teaching.pooling import compare_pooling  # noqa: E402
+from teaching.shrinkage import matrix_shrinkage  # noqa: E402
+from teaching.simulate import SimulationSettings, evaluate_simulation, simulate  # noqa: E402
 
 
 def simulation_bundle(seed: int) -> None:
@@ -36,7 +36,7 @@ def simulation_bundle(seed: int) -> None:
 def lab_slider_move(seed: int) -> None:
     """The server's work for one move of a lab slider on a cache miss: the view, both figures, their JSON."""
     import charts
-    from lmm_core import lab
+    from teaching import lab
 
     settings = SimulationSettings(seed=seed + 1)
     view = lab.simulated_lab(settings)

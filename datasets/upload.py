@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lmm_core.comparison import check_roles
-from lmm_core.errors import DataError
+from lmm_core import DataError
 
 from . import DatasetInfo, ModelChoice
 
@@ -360,7 +360,7 @@ def is_user_name(name: object) -> bool:
 def simulated_exercise(seed: int = 1234) -> ParsedTable:
     """The seed material's random-slope simulation (50 groups of 3, x ~ N(0, 1), intercept SD 0.75,
     slope SD 0.25, no correlation, residual SD 0.25), as a CSV going through the upload path."""
-    from lmm_core.simulate import SimulationSettings, simulate
+    from teaching.simulate import SimulationSettings, simulate
 
     settings = SimulationSettings(n_groups=50, n_per_group=3, fixed_intercept=2.0, fixed_slope=0.5,
                                   sd_intercept=0.75, sd_slope=0.25, correlation=0.0, sd_residual=0.25,

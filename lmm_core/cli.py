@@ -6,16 +6,13 @@
 Every failure (a bad formula, bad data, a missing or unreadable file, a bad
 argument) prints one line ``error: ...`` on stderr and exits with status 2.
 
-Adding a subcommand: ``build_parser()`` returns the parser; its subcommand
-registry is ``parser.subparsers``. Register the new subcommand there and give it
-a handler with ``set_defaults(handler=...)``; a handler takes the parsed
-arguments and returns the exit status. ``main()`` runs the handler and turns
-``LmmError``/``CliError`` into the one-line error, e.g.::
-
-    def add_pool_command(subparsers):
-        p = subparsers.add_parser("pool", help="...")
-        p.add_argument(...)
-        p.set_defaults(handler=run_pool)
+Adding a subcommand: ``main(argv, commands=(register, ...))`` calls each ``register(subparsers)``
+on the parser's subcommand registry; a register function adds its subparser and gives it a
+handler with ``set_defaults(handler=...)`` (a handler takes the parsed arguments and returns
+the exit status). ``main()`` runs the handler and turns ``LmmError``/``CliError`` into the
+one-line error. The teaching package adds its ``pool`` command this way (``python -m teaching
+pool``); ``python -m lmm_core pool`` hands the same arguments over to it, because the engine
+never imports the packages built on it.
 """
 from __future__ import annotations
 
@@ -23,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -203,16 +201,31 @@ def add_fit_command(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line parser. Subcommands are registered on ``parser.subparsers``."""
-    parser = _Parser(prog=PROG, description="Linear mixed models that give lme4's answers.")
+HANDED_OVER = {"pool": "complete, no and partial pooling of a CSV file's groups (python -m teaching pool)"}
+
+
+def run_handed_over(argv: list[str]) -> int:
+    """``python -m lmm_core pool ...``: run ``python -m teaching pool ...`` with the same arguments.
+
+    The pool command belongs to the teaching computations, which sit above the engine; the
+    engine starts it as a separate command instead of importing it.
+    """
+    here = str(Path(__file__).resolve().parents[1])  # the folder holding lmm_core/ and teaching/
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    return subprocess.run([sys.executable, "-m", "teaching", *argv], env=env).returncode
+
+
+def build_parser(commands=(), prog: str = PROG) -> argparse.ArgumentParser:
+    """The command-line parser: ``fit`` plus each ``register(subparsers)`` in ``commands``."""
+    parser = _Parser(prog=prog, description="Linear mixed models that give lme4's answers.")
     parser.add_argument("--version", action="version", version=f"lmm_core {__version__}")
     parser.subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     add_fit_command(parser.subparsers)
-    from .pooling import add_pool_command  # the teaching computations' `pool`
-
-    add_pool_command(parser.subparsers)
-    # further subcommands are added here, each with set_defaults(handler=...)
+    for register in commands:
+        register(parser.subparsers)
+    if not commands:  # listed in --help; main() hands them over before parsing
+        for name, help_text in HANDED_OVER.items():
+            parser.subparsers.add_parser(name, help=help_text)
     return parser
 
 
@@ -221,10 +234,14 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 error)."""
+def main(argv: list[str] | None = None, commands=(), prog: str = PROG) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 error). ``commands``: extra
+    subcommand register functions (see the module's docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not commands and argv and argv[0] in HANDED_OVER:
+        return run_handed_over(argv)
     try:
-        parser = build_parser()
+        parser = build_parser(commands, prog)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:

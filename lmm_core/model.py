@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError
-from .kernels import GeneralKernel, OneFactorKernel, theta_pattern
+from .kernels import GeneralKernel, OneFactorKernel, lower_block, theta_pattern
 
 BIG = 1e100  # criterion value for a θ where the factorisation fails
 
@@ -227,6 +227,27 @@ class LinearMixedModel:
         from .results import LmerFit
 
         return LmerFit(self, self.optimize(reml, start), reml)
+
+    # -- public pieces for teaching: the model at a θ of the caller's choosing -----------------
+    def relative_factors(self, theta) -> list[np.ndarray]:
+        """Per random term (in ``self.terms`` order), the q × q lower-triangular block T of Λθ
+        holding that term's part of ``theta``; the term's covariance is σ² T Tᵀ."""
+        theta = np.asarray(theta, float)
+        return [lower_block(theta[off: off + len(rows)], rows, cols, term.q)
+                for term, (rows, cols), off in zip(self.terms, self.patterns, self.theta_offsets)]
+
+    def fit_at(self, theta, reml: bool = True, note: str = "θ held fixed"):
+        """The whole fit with θ held at ``theta`` instead of optimised: β̂(θ), σ̂(θ), the
+        conditional modes and the criterion at that θ (what the optimiser sees at each step)."""
+        from .results import LmerFit
+
+        theta = np.atleast_1d(np.asarray(theta, float))
+        if theta.shape != self.theta0.shape:
+            raise DataError(f"θ must have {self.n_theta} value(s) for this model.")
+        if np.any(theta < self.lower):
+            raise DataError("The diagonal entries of θ (relative standard deviations) cannot be negative.")
+        value = self.objective(theta, reml)
+        return LmerFit(self, Optimum(theta, value, True, 0, note), reml)
 
 
 def lmer(formula: str, data: pd.DataFrame, reml: bool = True, start=None):

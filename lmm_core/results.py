@@ -9,7 +9,6 @@ import pandas as pd
 import scipy.linalg as sla
 
 from .design import format_level
-from .kernels import lower_block
 from .errors import DataError
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance
@@ -100,7 +99,7 @@ class LmerFit:
     @property
     def varcorr(self) -> list[VarCorrTerm]:
         out, seen = [], {}
-        kernel_T = self._term_T()
+        kernel_T = self.relative_factors()
         for term, T in zip(self.model.terms, kernel_T):
             cov = self.sigma**2 * (T @ T.T)
             sd = np.sqrt(np.diag(cov))
@@ -113,9 +112,16 @@ class LmerFit:
             out.append(VarCorrTerm(name, term.group, list(term.names), cov, sd, corr))
         return out
 
-    def _term_T(self) -> list[np.ndarray]:
-        return [lower_block(self.theta[off : off + len(rows)], rows, cols, term.q)
-                for term, (rows, cols), off in zip(self.model.terms, self.model.patterns, self.model.theta_offsets)]
+    def relative_factors(self) -> list[np.ndarray]:
+        """Per random term, the q × q lower-triangular block T of Λθ at the fitted θ
+        (the term's covariance is σ² T Tᵀ)."""
+        return self.model.relative_factors(self.theta)
+
+    @property
+    def modes_by_term(self) -> list[np.ndarray]:
+        """Per random term (in ``model.terms`` order), the conditional modes as a
+        (levels × q) array; ``ranef`` is the same, as named tables merged by factor."""
+        return [b for b, _ in self._random]
 
     # -- random effects ---------------------------------------------------------
     def _by_factor(self, which: int) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,1 @@
+"""The app's pages, one file per page (layout and widgets only); app.py routes to them."""

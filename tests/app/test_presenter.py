@@ -1,0 +1,88 @@
+"""Presenter mode (AppTest): switched by URL or toggle, kept across pages, big figure text."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_shell import presenter
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_app(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def is_presenting(at: AppTest) -> bool:
+    styled = any('[data-testid="stSidebar"]' in h.proto.body for h in at.html)
+    exit_button = any(b.key == "presenter_exit" for b in at.button)
+    toggles = [t for t in at.toggle if t.key == presenter.TOGGLE]
+    assert styled == exit_button == (not toggles)  # the look, the exit and the switch agree
+    return styled
+
+
+def test_off_by_default_with_a_switch_in_the_sidebar():
+    at = open_app()
+    assert not is_presenting(at)
+    assert at.sidebar.toggle(key=presenter.TOGGLE).value is False
+    assert "present" not in at.query_params
+
+
+def test_presenter_url_opens_the_walkthrough_at_its_step_in_presenter_mode():
+    at = open_app("app_pages/walkthrough.py", present="1", path="sleepstudy", step="7")
+    assert is_presenting(at)
+    assert at.subheader[0].value == "Step 7 of 10 · The shrinkage map"
+    assert at.query_params["present"] == "1" and at.query_params["step"] == "7"
+    assert not at.title  # no page title in presenter mode: the step heading is enough
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["layout"]["font"]["size"] == presenter.FIGURE_FONT
+
+
+def test_normal_mode_keeps_the_normal_figure_text():
+    at = open_app("app_pages/walkthrough.py", path="sleepstudy", step="7")
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    font = layout.get("font") or layout["template"]["layout"]["font"]  # Streamlit may fold it into the template
+    assert font["size"] == 17
+
+
+def test_toggle_on_then_leave_with_the_button():
+    at = open_app()
+    at.sidebar.toggle(key=presenter.TOGGLE).set_value(True).run()
+    assert is_presenting(at) and at.query_params["present"] == "1"
+    at.button(key="presenter_exit").click().run()
+    assert not is_presenting(at) and "present" not in at.query_params
+
+
+def test_stays_on_across_pages_and_puts_itself_back_in_the_url():
+    at = open_app(present="1")
+    at.query_params.clear()  # a page switch in the browser drops the address's parameters
+    at.switch_page("app_pages/shrinkage_map.py")
+    at.run()
+    assert not at.exception
+    assert is_presenting(at) and at.query_params["present"] == "1"
+
+
+@pytest.mark.parametrize("value,on", [("0", False), ("false", False), ("yes", True), ("banana", False)])
+def test_url_words(value, on):
+    at = open_app(present=value)
+    assert is_presenting(at) == on
+    if value == "banana":
+        assert "present" not in at.query_params  # not understood: dropped, mode unchanged
+
+
+def test_keyboard_navigation_buttons_have_arrow_shortcuts():
+    at = open_app("app_pages/walkthrough.py", present="1", path="gpa", step="2")
+    assert at.button(key="wt_next").proto.shortcut.lower() == "right"
+    assert at.button(key="wt_back").proto.shortcut.lower() == "left"
+    assert at.button(key="presenter_exit").proto.shortcut.lower() in ("esc", "escape")
+    script = [h.proto.body for h in at.html if "ArrowRight" in h.proto.body]
+    assert script and ".st-key-wt_next button" in script[0]  # keys work before the first click too
