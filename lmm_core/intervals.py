@@ -53,7 +53,7 @@ ZETA_STEP = 0.5  # ζ between walk points (lme4: sqrt(qchisq(0.99, n_par)) / 8, 
 MAX_POINTS = 60  # walk points per side at most
 MAX_MULT = 10.0  # a step is at most this many times the previous one (lme4's maxmult)
 LOWER_DEVIANCE_TOL = 1e-6
-INNER_FTOL, INNER_GTOL = 1e-10, 1e-5  # a profile point this far below the ML minimum is reported
+INNER_FTOL, INNER_GTOL = 1e-9, 1e-5  # a profile point this far below the ML minimum is reported
 
 
 # -- names and levels ---------------------------------------------------------------------
@@ -312,11 +312,27 @@ class _Profiler:
         lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
         hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
         x0 = np.clip(x0, lo, hi)
+        def value_and_gradient(x):
+            """f and its forward-difference gradient (backward at an upper bound)."""
+            fx = f(x)
+            grad = np.empty_like(x)
+            for i in range(len(x)):
+                h = 1.5e-8 * max(1.0, abs(x[i]))
+                if x[i] + h > hi[i]:
+                    h = -h
+                step = x.copy()
+                step[i] += h
+                grad[i] = (f(step) - fx) / h
+            if not (math.isfinite(fx) and np.all(np.isfinite(grad))):
+                return (fx if math.isfinite(fx) else 1e100), np.zeros_like(x)
+            return fx, grad
+
         def run(start):
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                res = optimize.minimize(f, start, method="L-BFGS-B", bounds=bounds, options={
-                    "ftol": INNER_FTOL, "gtol": INNER_GTOL, "maxiter": 500, "maxls": 40})
+                res = optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                                        options={"ftol": INNER_FTOL, "gtol": INNER_GTOL, "maxiter": 500,
+                                                 "maxls": 40})
             return np.asarray(res.x, float), float(res.fun)
 
         x, value = run(x0)
@@ -324,7 +340,7 @@ class _Profiler:
         # square), so the optimiser can stop there although the optimum is inside: probe
         # small positive values, as the fit itself does, and restart from a better one.
         for _ in range(3):
-            zero = [i for i, b in enumerate(bounds) if b[0] == 0.0 and b[1] is None and x[i] <= 1e-8]
+            zero = [i for i, b in enumerate(bounds) if b[0] == 0.0 and b[1] is None and x[i] <= 1e-4]
             if not zero:
                 break
             best, best_value = None, value - 1e-9
