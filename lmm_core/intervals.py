@@ -53,7 +53,8 @@ ZETA_STEP = 0.5  # ζ between walk points (lme4: sqrt(qchisq(0.99, n_par)) / 8, 
 MAX_POINTS = 60  # walk points per side at most
 MAX_MULT = 10.0  # a step is at most this many times the previous one (lme4's maxmult)
 LOWER_DEVIANCE_TOL = 1e-6
-INNER_FTOL, INNER_GTOL = 1e-9, 1e-5  # a profile point this far below the ML minimum is reported
+INNER_FTOL, INNER_GTOL = 1e-9, 1e-5
+INNER_RESTARTS, RESTART_GAIN = 6, 1e-8  # a profile point this far below the ML minimum is reported
 
 
 # -- names and levels ---------------------------------------------------------------------
@@ -202,6 +203,7 @@ class _Profiler:
         kinds = [s[1] for s in self.specs] + ["sigma"]
         self.kinds = kinds
         # the inner optimiser's scale of a relative SD: its random-effect column's scale (as θ's)
+        self.several_correlations = any(t.q >= 3 for t in m.terms)
         self.col_scale = np.array([m.col_scales[k][r] if kind == "sd" else 1.0
                                    for (_, kind, k, r, _) in self.specs])
 
@@ -336,6 +338,15 @@ class _Profiler:
             return np.asarray(res.x, float), float(res.fun)
 
         x, value = run(x0)
+        # L-BFGS-B can stop early in a narrow curved valley (its curvature memory is poor):
+        # restart from where it stopped, with a fresh memory, while that still helps
+        for _ in range(INNER_RESTARTS):
+            x2, value2 = run(x)
+            if not value2 < value - RESTART_GAIN:
+                if value2 < value:
+                    x, value = x2, value2
+                break
+            x, value = x2, value2
         # An SD at exactly 0 has a zero gradient by symmetry (the deviance depends on its
         # square), so the optimiser can stop there although the optimum is inside: probe
         # small positive values, as the fit itself does, and restart from a better one.
@@ -406,13 +417,25 @@ class _Profiler:
                 bounds.append((1e-12, None))
             else:
                 bounds.append((0.0, None))
-        x0 = np.asarray(start, float)[free]
-        x, _ = self._inner(lambda x: deviance(relative(x))[0] - self.base, x0, bounds)
+        objective = lambda x: deviance(relative(x))[0] - self.base  # noqa: E731
+        x, best = self._inner(objective, np.asarray(start, float)[free], bounds)
+        if self.several_correlations:
+            # with three or more terms per factor the correlations must form a valid (positive
+            # definite) matrix, and the inner problem can have more than one local optimum:
+            # also start from the ML estimates (the held correlation shrunk until valid), keep the better
+            other = self._var_start(w)
+            for shrink in (1.0, 0.5, 0.0):
+                trial = other.copy()
+                trial[[i for i in range(nv) if self.kinds[i] == "cor"]] *= shrink
+                if np.isfinite(objective(trial[free])):
+                    x2, best2 = self._inner(objective, trial[free], bounds)
+                    if best2 < best:
+                        x, best = x2, best2
+                    break
         rel = relative(x)
         dev, sigma = deviance(rel)
         v = np.append(np.where(np.array(self.kinds[:nv]) == "sd", rel * sigma, rel), sigma)
-        if fixed:
-            v[w] = value
+        v[w] = value
         x_full = rel * cs
         return dev, x_full, v
 
@@ -541,7 +564,7 @@ class _Profiler:
             return hi
         order = np.argsort(xs)
         x_sorted, z_sorted = np.asarray(xs)[order], np.asarray(zs)[order]
-        guess = lo - glo * (hi - lo) / (ghi - glo)
+        guess = lo - glo * (hi - lo) / (ghi - glo) if math.isfinite(ghi) else 0.5 * (lo + hi)
         if len(xs) >= 3 and np.all(np.diff(z_sorted) > 0):
             spline = CubicSpline(x_sorted, z_sorted)
             a, b = sorted((lo, hi))
@@ -570,6 +593,8 @@ class _Profiler:
             a, b = sorted((lo, hi))
             if not (a < new < b):
                 new = lo - glo * (hi - lo) / (ghi - glo)  # regula falsi inside the bracket
+            if not (math.isfinite(new) and a < new < b):
+                new = 0.5 * (lo + hi)  # bisection where the profile is infinite (an invalid correlation)
             prev = (x, gx)
             if abs(new - x) < xtol or abs(hi - lo) < xtol:
                 x = new

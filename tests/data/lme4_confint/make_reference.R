@@ -25,11 +25,14 @@ models <- list(
   list(id = "gpa_cat", data = "gpa", formula = "gpa ~ occasion + sex + (1 | student)", reml = TRUE),
   list(id = "cake", data = "cake", formula = "angle ~ recipe * temperature + (1 | recipe:replicate)",
        reml = TRUE),
+  list(id = "sleep_quad", data = "sleepstudy_quad", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)",
+       reml = TRUE),
+  list(id = "gpa_slope", data = "gpa", formula = "gpa ~ occasion + sex + (1 + occasion | student)", reml = TRUE),
   list(id = "iris_slope", data = "iris", formula = "Sepal.Length ~ Petal.Length + (Petal.Length | Species)",
        reml = TRUE),
   list(id = "boundary_ri", data = "boundary", formula = "y ~ x + (1 | g)", reml = TRUE)
 )
-frames <- list(sleepstudy = sleepstudy, penicillin = Penicillin, cake = cake, iris = iris, gpa = gpa,
+frames <- list(sleepstudy = sleepstudy, sleepstudy_quad = transform(sleepstudy, D2 = (Days - 4.5)^2 / 10), penicillin = Penicillin, cake = cake, iris = iris, gpa = gpa,
                boundary = transform(read.csv("../lme4_extra/boundary.csv"), g = factor(g)))
 
 table_of <- function(ci) list(names = rownames(ci), columns = colnames(ci),
