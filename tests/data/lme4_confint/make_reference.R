@@ -106,5 +106,7 @@ for (ck in checks) {
 }
 out$`_checks` <- check_out
 out$`_about` <- list(lme4 = as.character(packageVersion("lme4")), R = R.version.string,
+                     profile_seconds = "wall time of each model's profile confint(), at the load below",
+                     load_average = if (file.exists("/proc/loadavg")) readLines("/proc/loadavg") else NA,
                      made_with = "tests/data/lme4_confint/make_reference.R")
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"), "lme4_confint.json")
