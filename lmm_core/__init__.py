@@ -20,7 +20,12 @@ only these names:
 - tables and comparisons: ``tables`` (fixed effects, variance components, random effects,
   ``random_effect_covariance``), ``comparison`` (AIC/BIC tables, ``anova``, data checks);
 - the command line: ``command_line`` (``python -m lmm_core``; other packages add commands);
-- errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError``.
+- reading and limits: ``csvread`` (one safe CSV reader: encodings, separators, bounded file
+  reads), ``limits`` (every size and time bound of a request, ``limits.DEFAULT`` and
+  ``limits.APP``; ``limits.use`` applies a set in a block), ``normalize_formula`` (a formula's
+  text with spacing made canonical, for cache keys);
+- errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError`` and
+  ``LimitError`` (a request beyond a limit, refused before the work starts).
 """
 import numpy as _np  # noqa: F401  (load BLAS first, then limit its threads)
 import scipy.linalg as _sla  # noqa: F401
@@ -29,11 +34,12 @@ from .threads import limit_blas_threads
 
 limit_blas_threads()
 
-from . import comparison, tables
+from . import comparison, csvread, limits, tables
 from .cli import main as command_line
 from .design import Design, TermData, build_design, factor_codes
 from .errors import DataError, FitError, FormulaError, LmmError
-from .formula import parse_formula
+from .formula import normalize_formula, parse_formula
+from .limits import LimitError
 from .kernels import group_sums
 from .model import LinearMixedModel, lmer
 from .results import LmerFit, VarCorrTerm
@@ -42,5 +48,6 @@ from .tables import random_effect_covariance
 __all__ = [
     "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
     "parse_formula", "factor_codes", "group_sums", "random_effect_covariance", "tables", "comparison",
-    "command_line", "LmmError", "FormulaError", "DataError", "FitError",
+    "command_line", "LmmError", "FormulaError", "DataError", "FitError", "LimitError", "csvread", "limits",
+    "normalize_formula",
 ]
