@@ -7,7 +7,7 @@ import streamlit as st
 
 import charts.fitting as figs
 import datasets
-from app_shell import ui
+from app_shell import compute, ui
 from teaching import anatomy
 
 choice = ui.current()
@@ -19,32 +19,37 @@ MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
 CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
 
 
-# -- cached numerics (keyed by names, so every session shares them) -----------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def criterion_curve(data: str, model: str, upto: float):
-    return anatomy.criterion_curve(ui.lmer_fit(data, datasets.info(data).model(model).formula), upto=upto)
+# -- cached numerics (app_shell.compute: keyed by the whole input; uploaded data stay in this session) --
+KEY, MODEL = compute.data_key(choice), compute.model_key(choice.model)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def criterion_grid(data: str, model: str, corr, upto: tuple):
-    return anatomy.criterion_grid(ui.lmer_fit(data, datasets.info(data).model(model).formula), corr, upto)
+@compute.cached(max_entries=32)
+def criterion_curve(key, model: tuple, upto: float, *, _fit):
+    return anatomy.criterion_curve(_fit, upto=upto)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def henderson(data: str, model: str):
-    return anatomy.henderson_check(ui.lmer_fit(data, datasets.info(data).model(model).formula))
+@compute.cached(max_entries=32)
+def criterion_grid(key, model: tuple, corr, upto: tuple, *, _fit):
+    return anatomy.criterion_grid(_fit, corr, upto)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def unbalanced(data: str, model: str):
-    d = datasets.info(data)
-    return anatomy.unbalanced_fit(d.model(model).formula, datasets.load(data), d.group, d.covariate)
+@compute.cached(max_entries=16)
+def henderson(key, model: tuple, *, _fit):
+    return anatomy.henderson_check(_fit)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def sd_profile(data: str):
-    d = datasets.info(data)
-    return anatomy.sd_profile(ui.lmer_fit(data, d.model("ri").formula))
+@compute.cached(max_entries=16)
+def unbalanced(key, model: tuple, *, _frame, _info):
+    return anatomy.unbalanced_fit(model[1], _frame, _info.group, _info.covariate)
+
+
+@compute.cached(max_entries=8)
+def sd_profile(key, model: tuple, *, _fit):
+    return anatomy.sd_profile(_fit)
+
+
+def ri_choice(data_info) -> ui.Choice:
+    return ui.Choice(data_info, data_info.model("ri"))
 
 
 def fmt(v: float) -> str:
@@ -154,14 +159,14 @@ at = anatomy.fit_at_theta(fit, theta)
 
 if parts.ratios.size == 1:
     upto = float(parts.ratios[0]) * max(3.0, multiples[0] * 1.05) or 1.0
-    curve = criterion_curve(info.name, choice.model.key, upto)
+    curve = criterion_curve(KEY, MODEL, upto, _fit=fit)
     fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
                                theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
     caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
                "The star is the minimum: the fitted model. The red dot is your choice.")
 else:
     upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
-    xs, ys, z = criterion_grid(info.name, choice.model.key, corr, upto)
+    xs, ys, z = criterion_grid(KEY, MODEL, corr, upto, _fit=fit)
     names = [lab.split(": ")[1] for lab in parts.labels]
     fig = figs.criterion_contour(xs, ys, z, best=tuple(parts.ratios), chosen=tuple(ratios), theme=ui.theme(),
                                  x_label=f"SD of {names[0]} ÷ residual SD", y_label=f"SD of {names[1]} ÷ residual SD")
@@ -239,7 +244,7 @@ Nothing random is drawn when the model is fitted.
 """
 )
 with st.expander("The general form: Henderson's mixed-model equations"):
-    hc = henderson(info.name, choice.model.key)
+    hc = henderson(KEY, MODEL, _fit=fit)
     st.markdown(
         "For given variances, β̂ and all b̂ together solve one linear system. With G = Σ̂ for every "
         f"{g} (block diagonal):"
@@ -260,7 +265,7 @@ st.header("4. When the fixed effects equal one ordinary regression")
 make_unbalanced = st.toggle(f"Make the data unbalanced (every second {g} keeps only its first 40% of rows)",
                             key="unbalanced", bind=ui.URL)
 if make_unbalanced:
-    ufit, thinned = unbalanced(info.name, choice.model.key)
+    ufit, thinned = unbalanced(KEY, MODEL, _frame=ui.frame(choice), _info=info)
     comp = anatomy.balance_comparison(ufit)
     shown_thinned = ", ".join(thinned[:6]) + (" …" if len(thinned) > 6 else "")
     st.markdown(f"Refitted on {comp.n_rows} of {fit.model.n} rows ({len(thinned)} {gs} thinned: {shown_thinned}).")
@@ -348,7 +353,8 @@ profile of the random-intercept SD (model `{info.model('ri').formula}`), and its
 lme4's `confint()` does.
 """
     )
-    prof = sd_profile(info.name)
+    ri = ri_choice(info)
+    prof = sd_profile(KEY, compute.model_key(ri.model), _fit=ui.fit_for(ri))
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
                             cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
@@ -356,7 +362,8 @@ lme4's `confint()` does.
             key="profile")
     rows = []
     for name in datasets.names():
-        p = sd_profile(name)
+        ri = ri_choice(datasets.info(name))
+        p = sd_profile(compute.builtin_key(name), compute.model_key(ri.model), _fit=ui.fit_for(ri))
         rows.append({"Data set": name, "Groups": p.n_groups, "SD (ML)": p.estimate, "lower 95%": p.lower,
                      "upper 95%": p.upper, "upper ÷ lower": p.upper / p.lower if p.lower > 0 else float("inf")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -7,8 +7,7 @@ import streamlit as st
 
 import charts
 import charts.predictions as figs
-import datasets
-from app_shell import ui
+from app_shell import compute, ui
 from lmm_core import LmmError
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
@@ -21,28 +20,29 @@ obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(inf
 HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
 
 
-# -- cached numerics -----------------------------------------------------------------------------
-def _args(data: str, model: str) -> dict:
-    d = datasets.info(data)
-    return {"response": d.response, "group": d.group, "covariate": d.covariate,
-            "random": d.model(model).random, "extra_covariates": d.extra_covariates}
+# -- cached numerics (app_shell.compute: keyed by the whole input; uploaded data stay in this session) --
+KEY, MODEL = compute.data_key(choice), compute.model_key(choice.model)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def partial(data: str, model: str, group: str, k: int, fixed_uncertainty: bool, x: tuple):
-    return partial_data_prediction(datasets.load(data), chosen_group=group, k=k, x=np.array(x),
-                                   fixed_uncertainty=fixed_uncertainty, **_args(data, model))
+def _args(data_info, model: tuple) -> dict:
+    return {"response": data_info.response, "group": data_info.group, "covariate": data_info.covariate,
+            "random": model[2], "extra_covariates": data_info.extra_covariates}
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def path(data: str, model: str, group: str, step: int):
-    n = int(ui.pooling(data, model).group_sizes.loc[group])
-    return partial_data_path(datasets.load(data), chosen_group=group, ks=range(0, n + 1, step), **_args(data, model))
+@compute.cached(max_entries=64)
+def partial(key, model: tuple, group: str, k: int, fixed_uncertainty: bool, x: tuple, *, _frame, _info):
+    return partial_data_prediction(_frame, chosen_group=group, k=k, x=np.array(x),
+                                   fixed_uncertainty=fixed_uncertainty, **_args(_info, model))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def holdout(data: str, model: str, last: int):
-    return holdout_comparison(datasets.load(data), holdout_last=last, **_args(data, model))
+@compute.cached(max_entries=32)
+def path(key, model: tuple, group: str, n: int, step: int, *, _frame, _info):
+    return partial_data_path(_frame, chosen_group=group, ks=range(0, n + 1, step), **_args(_info, model))
+
+
+@compute.cached(max_entries=32)
+def holdout(key, model: tuple, last: int, *, _frame, _info):
+    return holdout_comparison(_frame, holdout_last=last, **_args(_info, model))
 
 
 def clamp(key: str, low: int, high: int) -> None:
@@ -111,7 +111,7 @@ try:
     if k == 0:
         part_curve, used, unseen = new, points.iloc[:0], points
     else:
-        part = partial(info.name, choice.model.key, group, k, fixed_unc, tuple(grid))
+        part = partial(KEY, MODEL, group, k, fixed_unc, tuple(grid), _frame=ui.frame(choice), _info=info)
         part_curve, used, unseen = part.curve, part.shown, part.hidden
 except LmmError as exc:
     st.error(f"The model could not be refitted with only {k} {obs_word} of this {g}: {exc} Try another number.")
@@ -139,7 +139,7 @@ st.caption("± 1.96 × the SD of the line itself (its random effects' conditiona
 
 st.subheader(f"How {g} {group}'s line moves as {obs_word} are added")
 step = 5 if n_j > 20 else 1
-trail = path(info.name, choice.model.key, group, step)
+trail = path(KEY, MODEL, group, n_j, step, _frame=ui.frame(choice), _info=info)
 names = list(result.fit.ranef[result.data.group].columns) if result.data.group in result.fit.ranef else []
 random_cols = {}
 if "(Intercept)" in names:
@@ -167,7 +167,7 @@ share = st.select_slider(f"Share of each {g}'s {obs_word} to hold out (the last 
 last = max(1, int(round(float(share.rstrip("%")) / 100 * int(sizes.min()))))
 last_words = f"{last} {obs_word}" if last > 1 else f"{obs_word[:-1]}"
 try:
-    h = holdout(info.name, choice.model.key, last)
+    h = holdout(KEY, MODEL, last, _frame=ui.frame(choice), _info=info)
 except LmmError as exc:
     st.error(f"The hold-out fit failed: {exc} Hold out fewer {obs_word}.")
     st.stop()

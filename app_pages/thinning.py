@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from app_shell import ui
+from app_shell import compute, ui
 from teaching import lab
 from teaching.selection import choose_groups, observations
 
@@ -48,21 +48,17 @@ keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {info.c
                  help=f"{info.covariate_label} values beyond this many are dropped.")
 
 
-def _data_key(frame: pd.DataFrame) -> int:
-    """A content hash, so a cache entry is never reused for different data with the same name."""
-    return int(pd.util.hash_pandas_object(frame, index=False).sum())
+@compute.cached(max_entries=128)
+def thinned(key, model: tuple, keep: int, groups: tuple | None, *, _frame, _info, _full):
+    """The thinned fit. The key is the whole input: the data's identity (for uploaded data the content,
+    the column names and the roles), the model, what is kept; the data and the full fit follow from it."""
+    return lab.thinned_lab(_frame, _info.response, _info.group, _info.covariate, keep,
+                           groups=list(groups) if groups else None, random=model[2],
+                           extra_covariates=_info.extra_covariates, full=_full, start=_full.fit.theta)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
-def thinned(data_key: int, model_key: str, keep: int, groups: tuple | None, _frame, _full, _start=None):
-    return lab.thinned_lab(_frame, info.response, info.group, info.covariate, keep,
-                           groups=list(groups) if groups else None, random=choice.model.random,
-                           extra_covariates=info.extra_covariates, full=_full, start=_start)
-
-
-frame = ui.frame(choice)
-view = thinned(_data_key(frame), choice.model.key, int(keep), tuple(groups) if groups else None, frame, full,
-               _start=full.fit.theta)
+view = thinned(compute.data_key(choice), compute.model_key(choice.model), int(keep),
+               tuple(groups) if groups else None, _frame=ui.frame(choice), _info=info, _full=full)
 
 st.caption(f"{view.kept_rows} of {view.total_rows} observations kept.")
 for note in view.notes:

@@ -93,7 +93,8 @@ def read_data(path: str | Path, formula: str) -> pd.DataFrame:
         table = csvread.read_table(raw, max_bytes=max_bytes, max_rows=10_000_000, max_columns=10_000,
                                    text_columns=text_columns)
     except csvread.CsvError as exc:
-        raise CliError(f"{path}: {_one_line(exc)}") from None
+        message = _one_line(exc)
+        raise CliError(message if str(path) in message else f"{path}: {message}") from None
     data = table.frame
     for c in grouping:
         data[c] = _as_factor(data[c])

@@ -115,7 +115,7 @@ def _decode(raw: bytes) -> tuple[str, str, list[str]]:
             raise CsvError("The file says it is UTF-16 text but cannot be read as such. Save it as UTF-8 CSV.")
     if b"\x00" in raw[:4096]:
         raise CsvError(
-            "This is a binary file, not a CSV text file. Export the data as CSV (UTF-8) and upload that file."
+            "This is a binary file, not a CSV text file. Export the data as CSV (UTF-8) and use that file."
         )
     try:
         return raw.decode("utf-8-sig"), "UTF-8", []

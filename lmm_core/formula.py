@@ -443,13 +443,26 @@ def parse_formula(formula: str, columns, limit: limits.Limits | None = None) -> 
     return _Parser(formula, columns, active).parse()
 
 
+_BARE_NAME = re.compile(r"(?:[^\W\d][\w.]*|\.[^\W\d][\w.]*)\Z")
+
+
 def normalize_formula(formula: str) -> str:
-    """The formula with runs of spaces outside backticks made single and the ends trimmed: two
-    formulas that differ only in spacing give the same text (for cache keys)."""
+    """The formula with lme4's spacing (``y ~ x + (1 | g)``), whatever spacing it was typed with:
+    formulas that differ only in spaces give the same text (used for cache keys). Text that
+    cannot be tokenized comes back with its runs of whitespace made single."""
     if not isinstance(formula, str):
         return str(formula)
-    parts = formula.split("`")
-    for k in range(0, len(parts), 2):  # even parts are outside backticks
-        parts[k] = re.sub(r"\s+", " ", parts[k])
-        parts[k] = re.sub(r" ?([~+\-*:/^()|]) ?", r"\1", parts[k])
-    return "`".join(parts).strip()
+    try:
+        tokens = tokenize(formula)
+    except FormulaError:
+        return " ".join(formula.split())
+    out = ""
+    for i, t in enumerate(tokens):
+        text = t.text
+        if t.kind == "name" and not _BARE_NAME.match(text):
+            text = f"`{text}`"
+        prev = tokens[i - 1] if i else None
+        tight = (prev is None or prev.text in ("(", ":", "^", "/") or text in (")", ":", "^", "/")
+                 or (text == "(" and prev.kind == "name"))
+        out += text if tight else " " + text
+    return out
