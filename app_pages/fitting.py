@@ -13,7 +13,7 @@ from teaching import anatomy
 choice = ui.current()
 info = choice.data
 fit = ui.fit_for(choice)
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 levels = list(fit.model.terms[0].levels)
 MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
 CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
@@ -74,7 +74,7 @@ separately and then put together? Is a {g}'s random effect just its own regressi
 single observations are) by minimising **one** number, the REML criterion. Everything else
 follows from those variances in one step: the fixed effects and each {g}'s random effect are
 solved *together*, and a {g}'s random effect is its own deviation **shrunk** towards zero by an
-amount the variances decide. This page walks through it with the **{info.title.lower()}** data and
+amount the variances decide. This page walks through it with the **{ui.plain(info.title.lower())}** data and
 the model `{choice.model.formula}`.
 """
 )
@@ -87,7 +87,7 @@ st.latex(r"y = X\beta + Zb + \varepsilon,\qquad b \sim N(0, \Sigma_\theta),\qqua
 view = anatomy.design_view(fit, first=selected, rows_per_group=10 if info.n_groups > 3 else 6)
 st.markdown(
     f"""
-- **y** holds the {view.n} observations of {info.response_label.lower()}.
+- **y** holds the {view.n} observations of {ui.plain(info.response_label.lower())}.
 - **X** ({view.n} × {view.p}) holds the columns of the *fixed* part: one column per fixed effect
   ({", ".join(f"`{c}`" for c in fit.fixed_names)}). The same β applies to every row.
 - **Z** ({view.n} × {view.q}) holds the columns of the *random* part: for every {g}, its own copy of
@@ -194,7 +194,7 @@ for name_group, table in at.ranef.items():
         modes.append(pd.DataFrame({"group": table.index.astype(str), "name": col,
                                    "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
 modes = pd.concat(modes, ignore_index=True)
-ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
+ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label),
         f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (red). "
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
@@ -231,7 +231,7 @@ is weighed against the spread between {gs} (Σ̂) and the noise (σ̂² = {ident
 check = pd.DataFrame({"By hand": ident.by_hand, "Engine (ranef)": ident.engine}, index=ident.names)
 check["Difference"] = check["By hand"] - check["Engine (ranef)"]
 show_table(check)
-st.caption(f"{g.capitalize()} {selected}: the formula filled in with the fitted numbers gives the engine's "
+st.caption(f"{g.capitalize()} {ui.plain(selected)}: the formula filled in with the fitted numbers gives the engine's "
            f"conditional mode (the difference is rounding, about 1e-12).")
 st.info(
     f"""
@@ -356,7 +356,7 @@ lme4's `confint()` does.
     ri = ri_choice(info)
     prof = sd_profile(KEY, compute.model_key(ri.model), _fit=ui.fit_for(ri))
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
-                            cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
+                            cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {ui.plural(info.group_label)}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
             f"value. Values below the dashed line are compatible with the data: the red bar is the 95% interval.",
             key="profile")

@@ -15,7 +15,7 @@ from teaching.predictions import (holdout_comparison, known_group_prediction, ne
 choice = ui.current()
 info = choice.data
 result = ui.pooling_for(choice)
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(info.name, "observations")
 HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
 
@@ -118,12 +118,12 @@ except LmmError as exc:
     part_curve, used, unseen = new, points.iloc[:0], points
 
 panels = [
-    figs.Panel(f"1. {g.capitalize()} {group}, all data", known, points, points.iloc[:0], refs),
+    figs.Panel(f"1. {info.group_label.capitalize()} {group}, all data", known, points, points.iloc[:0], refs),
     figs.Panel(f"2. A new {g}", new, points.iloc[:0], points, refs),
-    figs.Panel(f"3. {g.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
+    figs.Panel(f"3. {info.group_label.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
 ]
 ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
-        f"Three predictions for {g} {group}. Red line: the prediction; shaded: 95% band for a new observation. "
+        f"Three predictions for {g} {ui.plain(group)}. Red line: the prediction; shaded: 95% band for a new observation. "
         f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {g}'s data "
         f"altogether; panel 3 uses only its first {k} {obs_word}.", key="panels")
 
@@ -135,17 +135,17 @@ m2.metric(f"Line uncertainty, new {g}", f"± {half['new']:.3g}")
 m3.metric(f"Line uncertainty, {k} of {n_j} seen", f"± {half['partial']:.3g}",
           delta=f"{half['partial'] - half['new']:+.3g} vs new {g}", delta_color="inverse")
 st.caption("± 1.96 × the SD of the line itself (its random effects' conditional SD), averaged over the "
-           f"{info.covariate} range; the bands in the figure add the residual noise on top.")
+           f"{ui.plain(info.covariate)} range; the bands in the figure add the residual noise on top.")
 
-st.subheader(f"How {g} {group}'s line moves as {obs_word} are added")
+st.subheader(f"How {g} {ui.plain(group)}'s line moves as {obs_word} are added")
 step = 5 if n_j > 20 else 1
 trail = path(KEY, MODEL, group, n_j, step, _frame=ui.frame(choice), _info=info)
 names = list(result.fit.ranef[result.data.group].columns) if result.data.group in result.fit.ranef else []
 random_cols = {}
 if "(Intercept)" in names:
-    random_cols["intercept"] = f"Intercept (at {info.covariate} = 0)"
+    random_cols["intercept"] = f"Intercept (at {ui.plain(info.covariate)} = 0)"
 if info.covariate in names:
-    random_cols["slope"] = f"Slope (per unit of {info.covariate})"
+    random_cols["slope"] = f"Slope (per unit of {ui.plain(info.covariate)})"
 own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
 population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,

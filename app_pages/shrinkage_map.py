@@ -14,8 +14,8 @@ result = ui.pooling_for(choice)
 fit = result.fit
 pop = result.population
 kind = choice.random
-g = info.group_label
-gs = ui.plural(g)
+g = ui.plain(info.group_label)  # for text; figures get info's own
+gs = ui.plain(ui.plural(info.group_label))
 
 st.title("The shrinkage map")
 if kind in ("both", "uncorrelated"):
@@ -53,8 +53,8 @@ if kind in ("both", "uncorrelated"):
     contours = ellipse(center, cov, levels=(0.5, 0.8, 0.95))
     rings = [(lvl, d["x"], d["y"]) for lvl, d in contours.groupby("level")]
     fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(),
-                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
-                               y_label=f"Slope (per unit of {info.covariate})", selected=selected)
+                               x_label=f"Intercept ({ui.plain(info.response_label)} at {ui.plain(info.covariate)} = 0)",
+                               y_label=f"Slope (per unit of {ui.plain(info.covariate)})", selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
                f"estimate (red). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects.")
 else:
@@ -68,7 +68,7 @@ if clicked and clicked != selected:
     st.session_state["group"] = clicked
     st.rerun()
 
-st.subheader(f"{g.capitalize()} {selected}")
+st.subheader(f"{g.capitalize()} {ui.plain(selected)}")
 obs = observations(result)
 row = result.table[result.table["group"] == selected].set_index("method")
 left, right = st.columns([3, 2])
@@ -77,7 +77,7 @@ with left:
         one = charts.pooling_facets(obs[obs["group"] == selected], result.lines[result.lines["group"] == selected],
                                     theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label,
                                     ncols=1, height_per_row=330)
-        ui.show(one, f"{g.capitalize()} {selected}: its observations and the three lines.", key="one")
+        ui.show(one, f"{g.capitalize()} {ui.plain(selected)}: its observations and the three lines.", key="one")
 with right:
     n = int(row.loc["partial", "n"])
     st.metric("Observations", n)

@@ -11,18 +11,18 @@ from teaching.selection import choose_groups, observations
 
 choice = ui.current()
 info = choice.data
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 
 st.title("Less data, more shrinkage")
 st.markdown(
     f"""
-Real data this time: the **{info.title}** data. Keep only the first few observations of each
+Real data this time: the **{ui.plain(info.title)}** data. Keep only the first few observations of each
 {g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
 
 What is pulled hardest is what the kept observations say least about: keep only a {g}'s first
-few observations (in the order of {info.covariate_label.lower()}) and its *slope* is barely known,
+few observations (in the order of {ui.plain(info.covariate_label.lower())}) and its *slope* is barely known,
 so it is pulled almost to the average slope, while its starting value is still well measured.
 """
 )
@@ -43,9 +43,9 @@ if mode == ONE:
     groups = [picked]
 else:
     groups = None
-keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {info.covariate_label.lower()})",
+keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {ui.plain(info.covariate_label.lower())})",
                  1, largest, key="keep", value=min(3, largest), bind=ui.URL,
-                 help=f"{info.covariate_label} values beyond this many are dropped.")
+                 help=f"{ui.plain(info.covariate_label)} values beyond this many are dropped.")
 
 
 @compute.cached(max_entries=128)
@@ -84,7 +84,7 @@ ncols = 1 if mode == ONE else 6
 fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
                             y_label=info.response_label, ncols=ncols, faint_lines=faint, faint_obs=left_out,
                             height_per_row=420 if mode == ONE else 190)
-what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
+what = f"{g} {ui.plain(picked)}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
 ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollow ones were left out. Lines fitted "
              f"to the kept data only: own line (blue, dotted, where it can be drawn), one line for all (orange, "
              f"dashed), mixed model (red, solid). The faint red line is the mixed model on all the data.",
@@ -119,8 +119,8 @@ if choice.random in ("both", "uncorrelated"):
     fig = charts.shrinkage_map(result.table, population=(pop["intercept"], pop["slope"]), ellipses=rings,
                                theme=ui.theme(), reference=reference,
                                selected=picked if mode == ONE else None,
-                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
-                               y_label=f"Slope (per unit of {info.covariate})", height=560)
+                               x_label=f"Intercept ({ui.plain(info.response_label)} at {ui.plain(info.covariate)} = 0)",
+                               y_label=f"Slope (per unit of {ui.plain(info.covariate)})", height=560)
     ui.show(fig, f"Shrinkage map after thinning: arrows from each {g}'s own estimate (blue) to the mixed model's "
                  f"(red); the hollow red diamonds are the mixed model on the full data.", key="thin_map")
 

@@ -14,15 +14,15 @@ result = ui.pooling_for(choice)
 st.title("Three ways to pool")
 st.markdown(
     f"""
-The {info.title} data come in groups ({info.n_groups} {ui.plural(info.group_label)}). There are three
-ways to draw a line through the points of each {info.group_label}:
+The {ui.plain(info.title)} data come in groups ({info.n_groups} {ui.plain(ui.plural(info.group_label))}). There are three
+ways to draw a line through the points of each {ui.plain(info.group_label)}:
 
 - **Complete pooling** (orange, dashed) ignores the groups: one regression through all
   the points, the same line in every panel.
-- **No pooling** (blue, dotted) fits every {info.group_label} on its own, as if the others
+- **No pooling** (blue, dotted) fits every {ui.plain(info.group_label)} on its own, as if the others
   did not exist.
-- **Partial pooling** (red, solid) is the mixed model: each {info.group_label} keeps its own
-  line, but the line is pulled towards the overall one. The less a {info.group_label}'s
+- **Partial pooling** (red, solid) is the mixed model: each {ui.plain(info.group_label)} keeps its own
+  line, but the line is pulled towards the overall one. The less a {ui.plain(info.group_label)}'s
   own data say, the stronger the pull.
 
 **Look for** the panels where the blue line is extreme: the red line sits between it and the
@@ -41,16 +41,16 @@ if len(groups) > 24:
     left, mid, right = st.columns([2, 2, 3])
     with left:
         how = st.radio(
-            f"Which {info.group_label}s to show", ["moved most", "random", "picked"], horizontal=True,
+            f"Which {ui.plain(info.group_label)}s to show", ["moved most", "random", "picked"], horizontal=True,
             key="subset", bind=ui.URL,
-            help=f"{len(groups)} {info.group_label}s are too many panels; show a few.",
+            help=f"{len(groups)} {ui.plain(info.group_label)}s are too many panels; show a few.",
         )
     with mid:
         count = st.slider("How many panels", 4, 24, 12, key="panels", bind=ui.URL)
     picked = []
     with right:
         if how == "picked":
-            picked = st.multiselect(f"Pick {info.group_label}s", groups, default=groups[:6], key="picked",
+            picked = st.multiselect(f"Pick {ui.plain(info.group_label)}s", groups, default=groups[:6], key="picked",
                                     bind=ui.URL)
     shown = choose_groups(result, how=how.split()[0], count=count, picked=picked, seed=1)
 
@@ -67,9 +67,9 @@ if result.held_at_mean:
     note = f" Lines hold {held} at its mean."
 ui.show(
     fig,
-    f"One panel per {info.group_label}: the points are the observations of {info.response_label} against "
-    f"{info.covariate_label}; the lines are the three fits. The mixed model's line (red) lies between the "
-    f"{info.group_label}'s own line (blue) and the line for everyone (orange).{note}",
+    f"One panel per {ui.plain(info.group_label)}: the points are the observations of {ui.plain(info.response_label)} against "
+    f"{ui.plain(info.covariate_label)}; the lines are the three fits. The mixed model's line (red) lies between the "
+    f"{ui.plain(info.group_label)}'s own line (blue) and the line for everyone (orange).{note}",
     key="facets",
 )
 

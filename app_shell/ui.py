@@ -6,6 +6,7 @@ so a link reproduces the view.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -18,6 +19,7 @@ from . import compute
 URL = "query-params"
 USER_KEY = "user_data"  # session_state: the uploaded data (datasets.upload.UserData), this session only
 _PENDING = "_pending_data"  # session_state: a data set to select before the sidebar is drawn
+LOST = "_lost_data"  # session_state: the name of uploaded data a link asked for that this session lacks
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,14 @@ def shared_controls() -> None:
     student reads (data set names as in R, model labels), not internal keys.
     """
     names = data_names()
+    _notice_lost_upload(names)
     _apply_pending(names)
     with st.sidebar:
         st.markdown("### Data and model")
         name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")
         info = _info(name)
-        st.caption(info.title)
+        st.caption(plain(info.title))
         labels = [m.label for m in info.models]
         label = st.selectbox("Model", labels, key="model", bind=URL,
                              help="Which coefficients vary from group to group.")
@@ -54,9 +57,54 @@ def shared_controls() -> None:
             st.caption("Your data exist only in this browser session.")
 
 
+def _notice_lost_upload(names: list[str]) -> None:
+    """A link or a reconnecting tab asks for uploaded data this session does not have (the server
+    restarted, or the link was opened elsewhere): say so on the page instead of silently showing
+    another data set."""
+    asked = st.query_params.get("data")
+    if upload.is_user_name(asked) and asked not in names and user_data() is None:
+        st.session_state[LOST] = asked
+    lost = st.session_state.get(LOST)
+    if lost and user_data() is None:
+        st.warning(
+            f"**Your data ({plain(lost[len(upload.PREFIX):])}) are not on the server any more**: they were "
+            "lost when the server restarted (or this link was opened in another browser session, where they "
+            "never were). Uploaded data live only in the session that uploaded them. Upload the file again "
+            "on the page *Your model*; until then the pages show the built-in data set chosen in the sidebar, "
+            "and a formula you typed stays in its box.", icon=":material/cloud_off:")
+
+
 def code(text: str) -> str:
-    """Inline code in Markdown, also for text with backticks (formulas with `odd names`)."""
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
+    """Inline code in Markdown, also for text with backticks (formulas with `odd names`): the
+    fence is longer than any run of backticks in the text, so nothing in it can end the code."""
+    text = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
+
+
+# What can start markup inside a line of Markdown in Streamlit: links and images ([ ] ( ) !),
+# emphasis (* _ ~), code (`), HTML and autolinks (< > & and "www."/"http:"), LaTeX ($), colour
+# directives and icons (:red[...], :material/x:), and a backslash itself.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>~$:!&|#{}])|(\.)(?=\w)")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+)([.)]?)")
+
+
+def plain(text: object, limit: int = 200) -> str:
+    """``text`` (a file, column, level or formula name, a URL value, an error message that
+    quotes them) made safe to put inside Markdown: the marks that could start a link, an image,
+    emphasis, HTML, a colour directive, an icon or LaTeX are escaped, so the text reads as it
+    was written; line breaks become spaces and very long text is shortened."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    def at_start(m):  # a list or heading marker at the start: "- x", "1. x", "> x"
+        if m.group(2).isdigit():
+            return m.group(1) + m.group(2) + ("\\" + m.group(3) if m.group(3) else "")
+        return m.group(1) + "\\" + m.group(2) + m.group(3)
+
+    return _LINE_START.sub(at_start, text)
 
 
 def _model_by_label(info: datasets.DatasetInfo, label: str | None) -> datasets.ModelChoice:
@@ -107,6 +155,7 @@ def select_data(name: str, model_label: str | None = None) -> None:
 def set_user_data(user: upload.UserData | None, select: bool = True) -> None:
     """Keep (or with None, forget) the student's data; select it in the chooser on the next run."""
     compute.forget()  # results computed from the previous data go with them
+    st.session_state.pop(LOST, None)
     if user is None:
         st.session_state.pop(USER_KEY, None)
         select_data(datasets.names()[0])
