@@ -93,6 +93,9 @@ class LinearMixedModel:
         self.y, self.X = y, X
         self.n, self.p = n, X.shape[1]
         self.terms = design.terms
+        problem = self._no_noise_left(fixed_only=True)
+        if problem:
+            raise DataError(problem)
         self.patterns = [theta_pattern(t.q) for t in self.terms]
         sizes = [len(r) for r, _ in self.patterns]
         self.theta_offsets = list(np.cumsum([0] + sizes[:-1]))
@@ -224,12 +227,13 @@ class LinearMixedModel:
         converged = bool(res.success) or "ABNORMAL" in str(res.message)
         return Optimum(theta, value, converged, evaluations, str(res.message))
 
-    def _why_no_fit(self) -> str:
-        """The message for a criterion that cannot be evaluated anywhere: usually no noise is left."""
+    def _no_noise_left(self, fixed_only: bool = False) -> str | None:
+        """A message when the response leaves no noise to estimate (constant, or explained exactly
+        by the fixed effects, or with ``fixed_only=False`` by each group's own line), else None."""
         name = self.design.response_name
         y, X = self.y, self.X
-        scale = max(1.0, float(np.max(np.abs(y))))
-        if np.ptp(y) <= 1e-12 * scale:
+        scale = max(1e-300, float(np.max(np.abs(y))))
+        if np.ptp(y) <= 1e-10 * scale:
             return (f"The response '{name}' has the same value ({y[0]:.6g}) in every row used, so there is nothing "
                     "to explain. Choose a response that varies.")
         beta, *_ = np.linalg.lstsq(X, y, rcond=None)
@@ -237,6 +241,8 @@ class LinearMixedModel:
             return (f"The fixed effects explain the response '{name}' exactly (a perfect fit: no noise is left), so "
                     "the variances cannot be estimated. Check that the response is not a copy or a function of a "
                     "covariate.")
+        if fixed_only:
+            return None
         if sum(t.n_levels * t.q for t in self.terms) + self.p < self.n:
             import scipy.sparse as sp
             from scipy.sparse.linalg import lsqr
@@ -252,9 +258,14 @@ class LinearMixedModel:
                 return (f"Each group's own line explains the response '{name}' exactly (a perfect fit: no noise is "
                         "left within the groups), so the residual variance is zero and the model cannot be "
                         "estimated. Real measurements always have some noise: check the data.")
-        return ("The fit failed: the criterion could not be evaluated at the optimum. The numbers may be too large "
-                "or too small for the computer's arithmetic: rescale the columns (e.g. thousands instead of units) "
-                "and try again.")
+        return None
+
+    def _why_no_fit(self) -> str:
+        """The message for a criterion that cannot be evaluated anywhere: usually no noise is left."""
+        return self._no_noise_left() or (
+            "The fit failed: the criterion could not be evaluated at the optimum. The numbers may be too large or "
+            "too small for the computer's arithmetic: rescale the columns (e.g. thousands instead of units) and "
+            "try again.")
 
     def _escape_zero(self, theta: np.ndarray, value: float, reml: bool):
         """A standard deviation parameter at exactly 0 has a zero gradient by symmetry (the
