@@ -87,6 +87,7 @@ def code(text: str) -> str:
 # emphasis (* _ ~), code (`), HTML and autolinks (< > & and "www."/"http:"), LaTeX ($), colour
 # directives and icons (:red[...], :material/x:), and a backslash itself.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>~$:!&|#{}])|(\.)(?=\w)")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=www)(?=\.)|(?=@)")
 _LINE_START = re.compile(r"^(\s*)([-+=>]|\d+)([.)]?)")
 
 
@@ -98,6 +99,9 @@ def plain(text: object, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
+    # GFM turns bare web and mail addresses into links even when escaped: an invisible word
+    # joiner inside "https://", "www." and before "@" keeps them text.
+    text = _AUTOLINK.sub("\u2060", text)
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
     def at_start(m):  # a list or heading marker at the start: "- x", "1. x", "> x"
         if m.group(2).isdigit():

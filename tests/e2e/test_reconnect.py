@@ -42,6 +42,17 @@ def first_figure(page) -> str:
     return page.evaluate("JSON.stringify(document.querySelectorAll('.js-plotly-plot')[0].data.map(t => [t.x, t.y]))")
 
 
+def move_and_wait(page, before: str, key: str = "ArrowRight", timeout_ms: int = 60_000) -> str:
+    """Move the lab's per-group slider one step; wait until the first figure shows other data."""
+    kit.slider(page, "per_group").focus()
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "(before) => { const f = document.querySelectorAll('.js-plotly-plot')[0];"
+        " return !!f && !!f.data && JSON.stringify(f.data.map(t => [t.x, t.y])) !== before; }",
+        arg=before, timeout=timeout_ms, polling=100)
+    return first_figure(page)
+
+
 def test_the_lab_fragment_keeps_working_after_a_server_restart(fresh_app, tmp_path):
     """The lab's controls and figures are a fragment. A tab from before a restart sends fragment
     reruns the new session does not know (Streamlit drops them: "The fragment with id ... does not
@@ -61,11 +72,9 @@ def test_the_lab_fragment_keeps_working_after_a_server_restart(fresh_app, tmp_pa
         try:
             page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]",
                                    state="attached", timeout=60_000)
-            kit.press_and_time(page, "per_group", "ArrowRight")  # times out if the rerun is dropped
-            after = first_figure(page)
+            after = move_and_wait(page, before)  # times out if the rerun is dropped
             assert after != before, "the figure did not follow the slider after the restart"
-            kit.press_and_time(page, "per_group", "ArrowLeft")  # and the next move is an ordinary fragment run
-            assert first_figure(page) != after
+            move_and_wait(page, after, "ArrowLeft")  # and the next move is an ordinary fragment run
             assert kit.page_problems(page) == []
             assert "does not exist anymore" not in again.log_tail(20_000)
         finally:
