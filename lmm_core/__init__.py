@@ -25,7 +25,10 @@ only these names:
   ``limits.APP``; ``limits.use`` applies a set in a block), ``normalize_formula`` (a formula's
   text with spacing made canonical, for cache keys);
 - errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError`` and
-  ``LimitError`` (a request beyond a limit, refused before the work starts).
+  ``LimitError`` (a request beyond a limit, refused before the work starts);
+- confidence intervals: ``confint`` (lme4's ``confint()``: profile likelihood or Wald, also
+  ``LmerFit.confint``), ``profile`` (the profiles themselves: ``Profile``, ``ParameterProfile``),
+  ``format_confint`` (the table as R prints it).
 """
 import numpy as _np  # noqa: F401  (load BLAS first, then limit its threads)
 import scipy.linalg as _sla  # noqa: F401
@@ -39,6 +42,7 @@ from .cli import main as command_line
 from .design import Design, TermData, build_design, factor_codes
 from .errors import DataError, FitError, FormulaError, LmmError
 from .formula import normalize_formula, parse_formula
+from .intervals import ParameterProfile, Profile, confint, format_confint, profile
 from .limits import LimitError
 from .kernels import group_sums
 from .model import LinearMixedModel, lmer
@@ -49,5 +53,5 @@ __all__ = [
     "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
     "parse_formula", "factor_codes", "group_sums", "random_effect_covariance", "tables", "comparison",
     "command_line", "LmmError", "FormulaError", "DataError", "FitError", "LimitError", "csvread", "limits",
-    "normalize_formula",
+    "normalize_formula", "confint", "profile", "Profile", "ParameterProfile", "format_confint",
 ]

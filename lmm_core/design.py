@@ -66,16 +66,38 @@ class Design:
 _BRACKET = re.compile(r"^(.*)\[(?:T\.)?(.*)\]$")
 
 
+_POLY = re.compile(r"^C\((.*), contr\.poly\)$")
+
+
 def lme4_name(formulaic_name: str) -> str:
-    """``Intercept`` -> ``(Intercept)``, ``sex[T.male]`` -> ``sexmale``, parts of ``a:b`` alike."""
+    """``Intercept`` -> ``(Intercept)``, ``sex[T.male]`` -> ``sexmale``, parts of ``a:b`` alike;
+    an ordered factor's polynomial columns ``C(temp, contr.poly)[.L]`` -> ``temp.L`` (``temp^4``)."""
     if formulaic_name == "Intercept":
         return "(Intercept)"
     parts = []
     for part in _split_interaction(formulaic_name):
         part = part.replace("`", "")
         m = _BRACKET.match(part)
-        parts.append(m.group(1) + m.group(2) if m else part)
+        if m:
+            base = m.group(1)
+            poly = _POLY.match(base)
+            parts.append((poly.group(1) if poly else base) + m.group(2))
+        else:
+            parts.append(part)
     return ":".join(parts)
+
+
+def _ordered_factors(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns
+            if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
+
+
+def with_poly_contrasts(spec: str, frame: pd.DataFrame) -> str:
+    """R codes an ordered factor with polynomial contrasts (contr.poly), an unordered one with
+    treatment contrasts: wrap each ordered factor of ``spec`` in formulaic's ``C(x, contr.poly)``."""
+    for name in _ordered_factors(frame):
+        spec = spec.replace(f"`{name}`", f"C(`{name}`, contr.poly)")
+    return spec
 
 
 def _split_interaction(name: str) -> list[str]:
@@ -103,6 +125,10 @@ def format_level(v) -> str:
 def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes and level labels, with levels ordered as R's factor() would order them."""
     if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy(np.int64)
+        categories = column.cat.categories
+        if codes.size and codes.min() >= 0 and np.bincount(codes, minlength=len(categories)).all():
+            return codes, [str(c) for c in categories]  # every level used: nothing to drop (the usual case)
         cat = column.cat.remove_unused_categories()
         return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
     if pd.api.types.is_bool_dtype(column):
@@ -112,9 +138,10 @@ def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     if pd.api.types.is_numeric_dtype(column):
         uniques, codes = np.unique(column.to_numpy(), return_inverse=True)
         return codes.astype(np.int64), [format_level(u) for u in uniques]
-    values = column.astype(str)
-    uniques = sorted(values.unique())
-    return pd.Categorical(values, categories=uniques).codes.astype(np.int64), uniques
+    # np.unique sorts the labels as sorted() does (Python's string order) and is several times
+    # cheaper than building a Categorical (a fixed cost of every fit with a text grouping column)
+    uniques, codes = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
 
 
 def group_codes(frame: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
@@ -207,7 +234,7 @@ def _matrix(spec: str, frame: pd.DataFrame, what: str) -> _Matrix:
     if simple is not None:
         return _Matrix(simple.values(frame), simple.names, simple)
     try:
-        mm = model_matrix(spec, frame, context=_CONTEXT, na_action="ignore")
+        mm = model_matrix(with_poly_contrasts(spec, frame), frame, context=_CONTEXT, na_action="ignore")
     except Exception as exc:  # formulaic's own errors, re-said in plain words
         reason = _ANSI.sub("", str(exc)).splitlines()[0].replace("`", "")
         raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {reason}") from None
@@ -322,7 +349,9 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame, limit: limits
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns, limit)
     used = list(parsed.variables)
 
-    frame = data[used]
+    positions = [data.columns.get_loc(name) for name in used]
+    # positional selection is several times cheaper than selection by label (a fixed cost of every fit)
+    frame = data.take(positions, axis=1) if all(isinstance(i, int) for i in positions) else data[used]
     missing = frame.isna().to_numpy()
     if missing.any():
         for j, name in enumerate(used):
