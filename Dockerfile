@@ -29,4 +29,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4); sys.exit(0 if r.read() == b'ok' else 1)"]
 
 # .streamlit/config.toml (copied with the code) sets headless, no file watcher, no usage stats.
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# app_shell.serve is `streamlit run app.py` with the restart patch installed before the first
+# request (open tabs keep working after a restart; see app_shell/restart.py).
+CMD ["python", "-m", "app_shell.serve", "--server.port=8501", "--server.address=0.0.0.0"]

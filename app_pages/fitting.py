@@ -8,7 +8,7 @@ import streamlit as st
 import charts
 import charts.fitting as figs
 import datasets
-from app_shell import ui
+from app_shell import compute, ui
 from lmm_core import tables
 from teaching import anatomy
 from teaching.pooling import possessive
@@ -16,39 +16,44 @@ from teaching.pooling import possessive
 choice = ui.current()
 info = choice.data
 fit = ui.fit_for(choice)
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 gp = possessive(g)  # "subject's", "species'"
 levels = list(fit.model.terms[0].levels)
 MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
 CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
 
 
-# -- cached numerics (keyed by names, so every session shares them) -----------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def criterion_curve(data: str, model: str, upto: float):
-    return anatomy.criterion_curve(ui.lmer_fit(data, datasets.info(data).model(model).formula), upto=upto)
+# -- cached numerics (app_shell.compute: keyed by the whole input; uploaded data stay in this session) --
+KEY, MODEL = compute.data_key(choice), compute.model_key(choice.model)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def criterion_grid(data: str, model: str, corr, upto: tuple):
-    return anatomy.criterion_grid(ui.lmer_fit(data, datasets.info(data).model(model).formula), corr, upto)
+@compute.cached(max_entries=32)
+def criterion_curve(key, model: tuple, upto: float, *, _fit):
+    return anatomy.criterion_curve(_fit, upto=upto)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def henderson(data: str, model: str):
-    return anatomy.henderson_check(ui.lmer_fit(data, datasets.info(data).model(model).formula))
+@compute.cached(max_entries=32)
+def criterion_grid(key, model: tuple, corr, upto: tuple, *, _fit):
+    return anatomy.criterion_grid(_fit, corr, upto)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def unbalanced(data: str, model: str):
-    d = datasets.info(data)
-    return anatomy.unbalanced_fit(d.model(model).formula, datasets.load(data), d.group, d.covariate)
+@compute.cached(max_entries=16)
+def henderson(key, model: tuple, *, _fit):
+    return anatomy.henderson_check(_fit)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def sd_profile(data: str):
-    d = datasets.info(data)
-    return anatomy.sd_profile(ui.lmer_fit(data, d.model("ri").formula))
+@compute.cached(max_entries=16)
+def unbalanced(key, model: tuple, *, _frame, _info):
+    return anatomy.unbalanced_fit(model[1], _frame, _info.group, _info.covariate)
+
+
+@compute.cached(max_entries=8)
+def sd_profile(key, model: tuple, *, _fit):
+    return anatomy.sd_profile(_fit)
+
+
+def ri_choice(data_info) -> ui.Choice:
+    return ui.Choice(data_info, data_info.model("ri"))
 
 
 def fmt(v: float) -> str:
@@ -73,7 +78,7 @@ separately and then put together? Is a {gp} random effect just its own regressio
 single observations are) by minimising **one** number, the REML criterion. Everything else
 follows from those variances in one step: the fixed effects and each {gp} random effect are
 solved *together*, and a {gp} random effect is its own deviation **shrunk** towards zero by an
-amount the variances decide. This page walks through it with the **{info.title.lower()}** data and
+amount the variances decide. This page walks through it with the **{ui.plain(info.title.lower())}** data and
 the model `{choice.model.formula}`.
 """
 )
@@ -86,7 +91,7 @@ st.latex(r"y = X\beta + Zb + \varepsilon,\qquad b \sim N(0, \Sigma_\theta),\qqua
 view = anatomy.design_view(fit, first=selected, rows_per_group=10 if info.n_groups > 3 else 6)
 st.markdown(
     f"""
-- **y** holds the {view.n} observations of {info.response_label.lower()}.
+- **y** holds the {view.n} observations of {ui.plain(info.response_label.lower())}.
 - **X** ({view.n} × {view.p}) holds the columns of the *fixed* part: one column per fixed effect
   ({", ".join(f"`{c}`" for c in fit.fixed_names)}). The same β applies to every row.
 - **Z** ({view.n} × {view.q}) holds the columns of the *random* part: for every {g}, its own copy of
@@ -158,14 +163,14 @@ at = anatomy.fit_at_theta(fit, theta)
 
 if parts.ratios.size == 1:
     upto = float(parts.ratios[0]) * max(3.0, multiples[0] * 1.05) or 1.0
-    curve = criterion_curve(info.name, choice.model.key, upto)
+    curve = criterion_curve(KEY, MODEL, upto, _fit=fit)
     fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
                                theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
     caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
                "The star is the minimum: the fitted model. The purple dot is your choice.")
 else:
     upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
-    xs, ys, z = criterion_grid(info.name, choice.model.key, corr, upto)
+    xs, ys, z = criterion_grid(KEY, MODEL, corr, upto, _fit=fit)
     names = [lab.split(": ")[1] for lab in parts.labels]
     fig = figs.criterion_contour(xs, ys, z, best=tuple(parts.ratios), chosen=tuple(ratios), theme=ui.theme(),
                                  x_label=f"SD of {names[0]} ÷ residual SD", y_label=f"SD of {names[1]} ÷ residual SD")
@@ -223,7 +228,7 @@ for name_group, table in at.ranef.items():
         modes.append(pd.DataFrame({"group": table.index.astype(str), "name": col,
                                    "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
 modes = pd.concat(modes, ignore_index=True)
-ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
+ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label),
         f"Each {gp} random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
@@ -260,7 +265,7 @@ is weighed against the spread between {gs} (Σ̂) and the noise (σ̂² = {ident
 check = pd.DataFrame({"By hand": ident.by_hand, "Engine (ranef)": ident.engine}, index=ident.names)
 check["Difference"] = check["By hand"] - check["Engine (ranef)"]
 show_table(check)
-st.caption(f"{g.capitalize()} {selected}: the formula filled in with the fitted numbers gives the engine's "
+st.caption(f"{g.capitalize()} {ui.plain(selected)}: the formula filled in with the fitted numbers gives the engine's "
            f"conditional mode (the difference is rounding, about 1e-12).")
 st.info(
     f"""
@@ -273,7 +278,7 @@ Nothing random is drawn when the model is fitted.
 """
 )
 with st.expander("The general form: Henderson's mixed-model equations"):
-    hc = henderson(info.name, choice.model.key)
+    hc = henderson(KEY, MODEL, _fit=fit)
     st.markdown(
         "For given variances, β̂ and all b̂ together solve one linear system. With G = Σ̂ for every "
         f"{g} (block diagonal):"
@@ -294,7 +299,7 @@ st.header("4. When the fixed effects equal one ordinary regression")
 make_unbalanced = st.toggle(f"Make the data unbalanced (every second {g} keeps only its first 40% of rows)",
                             key="unbalanced", bind=ui.URL)
 if make_unbalanced:
-    ufit, thinned = unbalanced(info.name, choice.model.key)
+    ufit, thinned = unbalanced(KEY, MODEL, _frame=ui.frame(choice), _info=info)
     comp = anatomy.balance_comparison(ufit)
     shown_thinned = ", ".join(thinned[:6]) + (" …" if len(thinned) > 6 else "")
     st.markdown(f"Refitted on {comp.n_rows} of {fit.model.n} rows ({len(thinned)} {gs} thinned: {shown_thinned}).")
@@ -406,7 +411,7 @@ correlated **{r['Correlation of the modes']:.3f}**.
         modes_frame = fit.ranef[fit.varcorr[0].factor].iloc[:, :2]
         cov = tables.random_effect_covariance(fit)
         ui.show(modes_vs_estimate(modes_frame, cov, names=tuple(modes_frame.columns), theme=ui.theme(),
-                                  group_label=g),
+                                  group_label=info.group_label),
                 f"Each {possessive(g)} two random effects (purple diamonds) with two 95% ellipses: solid, the "
                 f"distribution the model estimated (its tilt is the estimated correlation, "
                 f"{r['Estimated correlation']:.2f}); dashed, the spread of the diamonds themselves (correlation "
@@ -446,15 +451,17 @@ profile of the random-intercept SD (model `{info.model('ri').formula}`), and its
 lme4's `confint()` does.
 """
     )
-    prof = sd_profile(info.name)
+    ri = ri_choice(info)
+    prof = sd_profile(KEY, compute.model_key(ri.model), _fit=ui.fit_for(ri))
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
-                            cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
+                            cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {ui.plural(info.group_label)}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
             f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval.",
             key="profile")
     rows = []
     for name in datasets.names():
-        p = sd_profile(name)
+        ri = ri_choice(datasets.info(name))
+        p = sd_profile(compute.builtin_key(name), compute.model_key(ri.model), _fit=ui.fit_for(ri))
         rows.append({"Data set": name, "Groups": p.n_groups, "SD (ML)": p.estimate, "lower 95%": p.lower,
                      "upper 95%": p.upper, "upper ÷ lower": p.upper / p.lower if p.lower > 0 else float("inf")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

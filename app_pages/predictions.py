@@ -7,8 +7,7 @@ import streamlit as st
 
 import charts
 import charts.predictions as figs
-import datasets
-from app_shell import ui
+from app_shell import compute, ui
 from lmm_core import LmmError
 from teaching.pooling import centre_by_default, possessive
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
@@ -17,34 +16,35 @@ from teaching.predictions import (holdout_comparison, known_group_prediction, ne
 choice = ui.current()
 info = choice.data
 result = ui.pooling_for(choice)
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 gp = possessive(g)  # "subject's", "species'"
 obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(info.name, "observations")
 HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
 
 
-# -- cached numerics -----------------------------------------------------------------------------
-def _args(data: str, model: str) -> dict:
-    d = datasets.info(data)
-    return {"response": d.response, "group": d.group, "covariate": d.covariate,
-            "random": d.model(model).random, "extra_covariates": d.extra_covariates}
+# -- cached numerics (app_shell.compute: keyed by the whole input; uploaded data stay in this session) --
+KEY, MODEL = compute.data_key(choice), compute.model_key(choice.model)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def partial(data: str, model: str, group: str, k: int, fixed_uncertainty: bool, x: tuple):
-    return partial_data_prediction(datasets.load(data), chosen_group=group, k=k, x=np.array(x),
-                                   fixed_uncertainty=fixed_uncertainty, **_args(data, model))
+def _args(data_info, model: tuple) -> dict:
+    return {"response": data_info.response, "group": data_info.group, "covariate": data_info.covariate,
+            "random": model[2], "extra_covariates": data_info.extra_covariates}
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def path(data: str, model: str, group: str, step: int):
-    n = int(ui.pooling(data, model).group_sizes.loc[group])
-    return partial_data_path(datasets.load(data), chosen_group=group, ks=range(0, n + 1, step), **_args(data, model))
+@compute.cached(max_entries=64)
+def partial(key, model: tuple, group: str, k: int, fixed_uncertainty: bool, x: tuple, *, _frame, _info):
+    return partial_data_prediction(_frame, chosen_group=group, k=k, x=np.array(x),
+                                   fixed_uncertainty=fixed_uncertainty, **_args(_info, model))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def holdout(data: str, model: str, last: int):
-    return holdout_comparison(datasets.load(data), holdout_last=last, **_args(data, model))
+@compute.cached(max_entries=32)
+def path(key, model: tuple, group: str, n: int, step: int, *, _frame, _info):
+    return partial_data_path(_frame, chosen_group=group, ks=range(0, n + 1, step), **_args(_info, model))
+
+
+@compute.cached(max_entries=32)
+def holdout(key, model: tuple, last: int, *, _frame, _info):
+    return holdout_comparison(_frame, holdout_last=last, **_args(_info, model))
 
 
 def clamp(key: str, low: int, high: int) -> None:
@@ -114,16 +114,16 @@ try:
     if k == 0:
         part_curve, used, unseen = new, points.iloc[:0], points
     else:
-        part = partial(info.name, choice.model.key, group, k, fixed_unc, tuple(grid))
+        part = partial(KEY, MODEL, group, k, fixed_unc, tuple(grid), _frame=ui.frame(choice), _info=info)
         part_curve, used, unseen = part.curve, part.shown, part.hidden
 except LmmError as exc:
     st.error(f"The model could not be refitted with only {k} {obs_word} of this {g}: {exc} Try another number.")
     part_curve, used, unseen = new, points.iloc[:0], points
 
 panels = [
-    figs.Panel(f"1. {g.capitalize()} {group}, all data", known, points, points.iloc[:0], refs),
+    figs.Panel(f"1. {info.group_label.capitalize()} {group}, all data", known, points, points.iloc[:0], refs),
     figs.Panel(f"2. A new {g}", new, points.iloc[:0], points, refs),
-    figs.Panel(f"3. {g.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
+    figs.Panel(f"3. {info.group_label.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
 ]
 ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
         f"Three predictions for {g} {group}. Purple line: the prediction; shaded: 95% band for a new observation. "
@@ -138,17 +138,17 @@ m2.metric(f"Line uncertainty, new {g}", f"± {half['new']:.3g}")
 m3.metric(f"Line uncertainty, {k} of {n_j} seen", f"± {half['partial']:.3g}",
           delta=f"{half['partial'] - half['new']:+.3g} vs new {g}", delta_color="inverse")
 st.caption("± 1.96 × the SD of the line itself (its random effects' conditional SD), averaged over the "
-           f"{info.covariate} range; the bands in the figure add the residual noise on top.")
+           f"{ui.plain(info.covariate)} range; the bands in the figure add the residual noise on top.")
 
-st.subheader(f"How {g} {group}'s line moves as {obs_word} are added")
+st.subheader(f"How {g} {ui.plain(group)}'s line moves as {obs_word} are added")
 step = 5 if n_j > 20 else 1
-trail = path(info.name, choice.model.key, group, step)
+trail = path(KEY, MODEL, group, n_j, step, _frame=ui.frame(choice), _info=info)
 names = list(result.fit.ranef[result.data.group].columns) if result.data.group in result.fit.ranef else []
 random_cols = {}
 if "(Intercept)" in names:
-    random_cols["intercept"] = f"Intercept (at {info.covariate} = 0)"
+    random_cols["intercept"] = f"Intercept (at {ui.plain(info.covariate)} = 0)"
 if info.covariate in names:
-    random_cols["slope"] = f"Slope (per unit of {info.covariate})"
+    random_cols["slope"] = f"Slope (per unit of {ui.plain(info.covariate)})"
 own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
 population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
 last_row = trail.table.iloc[-1]
@@ -172,10 +172,10 @@ ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=
 
 if "intercept" in random_cols and centre_by_default(result):
     lo_x, hi_x = float(result.data.x.min()), float(result.data.x.max())
-    st.caption(f"The intercept in the left panel is read at {info.covariate} = 0, far outside the data ({lo_x:.3g} "
+    st.caption(f"The intercept in the left panel is read at {ui.plain(info.covariate)} = 0, far outside the data ({lo_x:.3g} "
                f"to {hi_x:.3g}): small changes of the slope swing it a lot, so its moves are mostly extrapolation. "
                "The lines in the panels above, inside the data, change far less. (The shrinkage map can read "
-               f"intercepts at the mean {info.covariate} instead.)")
+               f"intercepts at the mean {ui.plain(info.covariate)} instead.)")
 
 # -- hold-out test ---------------------------------------------------------------------------------
 st.header("Which way of pooling predicts best?")
@@ -190,7 +190,7 @@ share = st.select_slider(f"Share of each {gp} {obs_word} to hold out (the last o
 last = max(1, int(round(float(share.rstrip("%")) / 100 * int(sizes.min()))))
 last_words = f"{last} {obs_word}" if last > 1 else f"{obs_word[:-1]}"
 try:
-    h = holdout(info.name, choice.model.key, last)
+    h = holdout(KEY, MODEL, last, _frame=ui.frame(choice), _info=info)
 except LmmError as exc:
     st.error(f"The hold-out fit failed: {exc} Hold out fewer {obs_word}.")
     st.stop()

@@ -18,18 +18,18 @@ result = ui.pooling_for(choice)
 fit = result.fit
 pop = result.population
 kind = choice.random
-g = info.group_label
-gs = ui.plural(g)
+g = ui.plain(info.group_label)  # for text; figures get info's own
+gs = ui.plain(ui.plural(info.group_label))
 
 st.title("The shrinkage map")
 colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
 has_x = result.data.x is not None
 centred = False
 if has_x:
-    centred = st.toggle(f"Read intercepts at the mean {info.covariate} ({covariate_mean(result):.3g}) instead of at 0",
+    centred = st.toggle(f"Read intercepts at the mean {ui.plain(info.covariate)} ({covariate_mean(result):.3g}) instead of at 0",
                         value=centre_by_default(result), key="centred", bind=ui.URL,
                         help=f"The same lines; only where the intercept is read moves. lme4 reports intercepts at "
-                             f"{info.covariate} = 0 (switch off to see those numbers), which for these data may "
+                             f"{ui.plain(info.covariate)} = 0 (switch off to see those numbers), which for these data may "
                              "lie far outside the observations.")
 table = centred_table(result) if centred else result.table
 pop = centred_population(result) if centred else result.population
@@ -79,7 +79,7 @@ if kind in ("both", "uncorrelated"):
                                x_label=x_label, y_label=y_label, selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own estimate ({colour['none']}) to the mixed model's "
                f"({colour['partial']}). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects. "
-               + ("Intercepts read at the mean " if centred else "Intercepts at ") + f"{info.covariate}"
+               + ("Intercepts read at the mean " if centred else "Intercepts at ") + f"{ui.plain(info.covariate)}"
                + (f" = {covariate_mean(result):.3g}." if centred else " = 0, as lme4 reports them."))
     if singular:
         caption += f" The fit is singular: the rings are flat and the arrows end on one line."
@@ -96,7 +96,7 @@ if clicked and clicked != selected:
     st.session_state["group"] = clicked
     st.rerun()
 
-st.subheader(f"{g.capitalize()} {selected}")
+st.subheader(f"{g.capitalize()} {ui.plain(selected)}")
 obs = observations(result)
 row = result.table[result.table["group"] == selected].set_index("method")
 left, right = st.columns([3, 2])
@@ -105,7 +105,7 @@ with left:
         one = charts.pooling_facets(obs[obs["group"] == selected], result.lines[result.lines["group"] == selected],
                                     theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label,
                                     ncols=1, height_per_row=330)
-        ui.show(one, f"{g.capitalize()} {selected}: its observations and the three lines.", key="one")
+        ui.show(one, f"{g.capitalize()} {ui.plain(selected)}: its observations and the three lines.", key="one")
 with right:
     n = int(row.loc["partial", "n"])
     st.metric("Observations", n)

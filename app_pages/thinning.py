@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from app_shell import ui
+from app_shell import compute, ui
 from teaching import lab
 from teaching.pooling import (axis_labels, centre_by_default, centred_population, centred_table, possessive,
                               singular_message)
@@ -13,13 +13,13 @@ from teaching.selection import choose_groups, observations
 
 choice = ui.current()
 info = choice.data
-g, gs = info.group_label, ui.plural(info.group_label)
+g, gs = ui.plain(info.group_label), ui.plain(ui.plural(info.group_label))  # for text; figures get info's own
 gp = possessive(g)  # "subject's", "species'"
 
 st.title("Less data, more shrinkage")
 st.markdown(
     f"""
-Real data this time: the **{info.title}** data. Keep only the first few observations of each
+Real data this time: the **{ui.plain(info.title)}** data. Keep only the first few observations of each
 {g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
@@ -28,7 +28,7 @@ line. The faint lines are the fits to the full data, for comparison.
 if choice.random in ("slope", "both", "uncorrelated"):
     st.markdown(
         f"What is pulled hardest is what the kept observations say least about: keep only a {possessive(g)} first "
-        f"few observations (in the order of {info.covariate_label.lower()}) and its *slope* is barely known, so it "
+        f"few observations (in the order of {ui.plain(info.covariate_label.lower())}) and its *slope* is barely known, so it "
         "is pulled towards the average slope"
         + (", while its starting value is still fairly well measured." if choice.random != "slope" else "."))
 else:
@@ -51,26 +51,22 @@ if mode == ONE:
     groups = [picked]
 else:
     groups = None
-keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {info.covariate_label.lower()})",
+keep = st.slider(f"Observations kept per thinned {g} (the first ones, by {ui.plain(info.covariate_label.lower())})",
                  1, largest, key="keep", value=min(3, largest), bind=ui.URL,
-                 help=f"{info.covariate_label} values beyond this many are dropped.")
+                 help=f"{ui.plain(info.covariate_label)} values beyond this many are dropped.")
 
 
-def _data_key(frame: pd.DataFrame) -> int:
-    """A content hash, so a cache entry is never reused for different data with the same name."""
-    return int(pd.util.hash_pandas_object(frame, index=False).sum())
+@compute.cached(max_entries=128)
+def thinned(key, model: tuple, keep: int, groups: tuple | None, *, _frame, _info, _full):
+    """The thinned fit. The key is the whole input: the data's identity (for uploaded data the content,
+    the column names and the roles), the model, what is kept; the data and the full fit follow from it."""
+    return lab.thinned_lab(_frame, _info.response, _info.group, _info.covariate, keep,
+                           groups=list(groups) if groups else None, random=model[2],
+                           extra_covariates=_info.extra_covariates, full=_full, start=_full.fit.theta)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
-def thinned(data_key: int, model_key: str, keep: int, groups: tuple | None, _frame, _full, _start=None):
-    return lab.thinned_lab(_frame, info.response, info.group, info.covariate, keep,
-                           groups=list(groups) if groups else None, random=choice.model.random,
-                           extra_covariates=info.extra_covariates, full=_full, start=_start)
-
-
-frame = ui.frame(choice)
-view = thinned(_data_key(frame), choice.model.key, int(keep), tuple(groups) if groups else None, frame, full,
-               _start=full.fit.theta)
+view = thinned(compute.data_key(choice), compute.model_key(choice.model), int(keep),
+               tuple(groups) if groups else None, _frame=ui.frame(choice), _info=info, _full=full)
 
 st.caption(f"{view.kept_rows} of {view.total_rows} observations kept.")
 for note in view.notes:
@@ -99,7 +95,7 @@ ncols = 1 if mode == ONE else 6
 fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
                             y_label=info.response_label, ncols=ncols, faint_lines=faint, faint_obs=left_out,
                             height_per_row=420 if mode == ONE else 190)
-what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
+what = f"{g} {ui.plain(picked)}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
 ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollow ones were left out. Lines fitted "
              f"to the kept data only: own line (blue, dotted, where it can be drawn), one line for all (orange, "
              f"dashed), mixed model (purple, solid). The faint purple line is the mixed model on all the data.",
@@ -153,7 +149,7 @@ for c in coefficients:
                  f"to {sd_thin.get(term, float('nan')):.3g}, and a larger spread between {gs} makes the model trust "
                  f"each {possessive(g)} own data more.")
         if c == "intercept" and choice.random != "intercept":
-            line += (f" The intercept is read at {info.covariate} = 0, and the kept first observations sit closer "
+            line += (f" The intercept is read at {ui.plain(info.covariate)} = 0, and the kept first observations sit closer "
                      "to 0 than all of them do, so the intercept is better measured after thinning.")
     said.append(line)
 if said:

@@ -13,7 +13,7 @@ info = choice.data
 result = ui.pooling_for(choice)
 
 st.title("Three ways to pool")
-g = info.group_label
+g = ui.plain(info.group_label)  # for text; figures get info's own
 colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
 varies = " and ".join(varying_names(result))
 st.markdown(
@@ -51,16 +51,16 @@ if len(groups) > 24:
     left, mid, right = st.columns([2, 2, 3])
     with left:
         how = st.radio(
-            f"Which {info.group_label}s to show", ["moved most", "random", "picked"], horizontal=True,
+            f"Which {ui.plain(info.group_label)}s to show", ["moved most", "random", "picked"], horizontal=True,
             key="subset", bind=ui.URL,
-            help=f"{len(groups)} {info.group_label}s are too many panels; show a few.",
+            help=f"{len(groups)} {ui.plain(info.group_label)}s are too many panels; show a few.",
         )
     with mid:
         count = st.slider("How many panels", 4, 24, 12, key="panels", bind=ui.URL)
     picked = []
     with right:
         if how == "picked":
-            picked = st.multiselect(f"Pick {info.group_label}s", groups, default=groups[:6], key="picked",
+            picked = st.multiselect(f"Pick {ui.plain(info.group_label)}s", groups, default=groups[:6], key="picked",
                                     bind=ui.URL)
     shown = choose_groups(result, how=how.split()[0], count=count, picked=picked, seed=1)
 
@@ -77,8 +77,8 @@ if result.held_at_mean:
     note = f" Lines hold {held} at its mean."
 ui.show(
     fig,
-    f"One panel per {info.group_label}: the points are the observations of {info.response_label} against "
-    f"{info.covariate_label}; the lines are the three fits. {between_sentence(result, g)}{note}",
+    f"One panel per {ui.plain(info.group_label)}: the points are the observations of {ui.plain(info.response_label)} against "
+    f"{ui.plain(info.covariate_label)}; the lines are the three fits. {between_sentence(result, g)}{note}",
     key="facets",
 )
 

@@ -83,14 +83,14 @@ def position() -> tuple[lessons.Path, int, str | None]:
     else:
         key = st.session_state.get(LAST_PATH, "sleepstudy")
         if asked_path is not None:
-            note = f"There is no walkthrough called '{asked_path}'. The paths are: {', '.join(lessons.PATHS)}."
+            note = f"There is no walkthrough called '{ui.plain(asked_path, 60)}'. The paths are: {', '.join(lessons.PATHS)}."
     path = lessons.PATHS[key]
     step = steps.get(key, 1)
     if asked_step is not None and asked_path in (None, key):
         try:
             step = int(asked_step)
         except ValueError:
-            note = f"'{asked_step}' is not a step number; showing step {step}."
+            note = f"'{ui.plain(asked_step, 60)}' is not a step number; showing step {step}."
     if not 1 <= step <= len(path):
         note = note or f"This path has steps 1 to {len(path)}; showing the nearest."
         step = min(max(step, 1), len(path))

@@ -119,7 +119,7 @@ def show_own_data_section() -> None:
                 read_table(lambda: upload.simulated_exercise(int(seed)), roles=("y", "group", "x"))
         show_role_pickers()
         if user is not None:
-            st.caption(f"In use: **{user.name}** ({user.info.n_rows} rows, {user.info.n_groups} groups).")
+            st.caption(f"In use: **{ui.plain(user.name)}** ({user.info.n_rows} rows, {user.info.n_groups} groups).")
             st.button("Forget my data", key="ym_forget", on_click=ui.set_user_data, args=(None,))
 
 
@@ -145,15 +145,15 @@ def use_table(table, response, group, covariate) -> None:
 def show_role_pickers() -> None:
     error = st.session_state.pop("ym_table_error", None)
     if error:
-        st.error(f"{error}\n\nYour previous data (if any) are still in use.")
+        st.error(f"{ui.plain(error, 600)}\n\nYour previous data (if any) are still in use.")
     table = st.session_state.get("ym_table")
     if table is None:
         return
     frame = table.frame
-    st.markdown(f"**{table.file_name}**: {len(frame)} rows, {frame.shape[1]} columns; read as {table.encoding} "
+    st.markdown(f"**{ui.plain(table.file_name)}**: {len(frame)} rows, {frame.shape[1]} columns; read as {table.encoding} "
                 f"text with a {table.delimiter_name} between values.")
     for note in table.notes:
-        st.info(note)
+        st.info(ui.plain(note, 600))
     st.dataframe(frame.head(8), hide_index=True)
     guess = upload.guess_roles(frame)
     columns = list(frame.columns)
@@ -165,7 +165,7 @@ def show_role_pickers() -> None:
         try:
             use_table(table, response, group, covariate)
         except LmmError as exc:
-            st.error(f"{exc}\n\nChange the columns above and try again.")
+            st.error(f"{ui.plain(exc, 600)}\n\nChange the columns above and try again.")
 
 
 def show_examples() -> None:
@@ -176,7 +176,7 @@ def show_examples() -> None:
         rows = {user.name: examples_of(user.info), **rows}
     for data_name, examples in rows.items():
         label_col, *cols = st.columns([1, 1, 1, 1, 1], vertical_alignment="center")
-        label_col.markdown(f"**{data_name}**")
+        label_col.markdown(f"**{ui.plain(data_name)}**")
         for i, (label, formula) in enumerate(examples):
             cols[i % 4].button(label, key=f"ym_ex_{data_name}_{i}", on_click=use_example, args=(data_name, formula),
                                help=ui.code(formula), width="stretch")
@@ -194,7 +194,7 @@ def show_table(table, key: str, **kwargs) -> None:
 def show_formula_error(exc: FormulaError, formula: str) -> None:
     message = getattr(exc, "plain_message", str(exc))
     position = getattr(exc, "position", None)
-    text = f"**The formula cannot be read.** {message}"
+    text = f"**The formula cannot be read.** {ui.plain(message, 600)}"
     if position is not None and 0 <= position <= len(formula):
         text += f" (at character {position + 1})"
         st.error(text + "\n\nFix the formula in the box; the mark below shows where.")
@@ -210,7 +210,7 @@ def fit_or_explain(formula: str, reml: bool):
     except FormulaError as exc:
         show_formula_error(exc, formula)
     except LmmError as exc:
-        st.error(f"**This model cannot be fitted to {info.name}.** {exc}")
+        st.error(f"**This model cannot be fitted to {ui.plain(info.name)}.** {ui.plain(exc, 800)}")
     except Exception as exc:  # a last guard: the page must keep working whatever happens
         st.error(f"**Something unexpected went wrong** ({type(exc).__name__}). Try a simpler formula; if it "
                  "keeps happening, please report the formula and the data.")
@@ -228,10 +228,10 @@ def show_fit_messages(fit) -> None:
         if "singular" in message:
             continue
         if "rank deficient" in message:
-            st.warning(f"{message} Some fixed effects are exact combinations of others, so they cannot all be "
+            st.warning(f"{ui.plain(message, 600)} Some fixed effects are exact combinations of others, so they cannot all be "
                        "estimated; lme4 drops the later ones, and so does this app.")
         else:
-            st.info(message)
+            st.info(ui.plain(message, 600))
 
 
 def download(table, name: str, key: str) -> None:
@@ -330,7 +330,7 @@ def show_comparison() -> None:
             fits.append((name, ui.fit_formula(choice, formula, reml)))
             names[name] = formula
         except LmmError as exc:
-            st.error(f"{name} ({formula}) no longer fits: {exc}")
+            st.error(f"{ui.plain(name)} ({ui.code(formula)}) no longer fits: {ui.plain(exc, 600)}")
     if not fits:
         st.info("No fits in the comparison yet.")
         return
@@ -354,7 +354,7 @@ def show_comparison() -> None:
     try:
         result = comparison.safe_anova([(n, f) for n, f in fits if n in chosen])
     except LmmError as exc:
-        st.error(f"{exc}")
+        st.error(ui.plain(exc, 600))
         return
     st.info(result.refit_message, icon=":material/sync:")
     lrt = result.table.copy()
@@ -362,7 +362,7 @@ def show_comparison() -> None:
     show_table(lrt, "ym_lrt_table")
     download(lrt, "likelihood_ratio_test", "ym_dl_lrt")
     for note in result.notes:
-        st.warning(note)
+        st.warning(ui.plain(note, 600))
     read_lrt(result.table)
 
 
@@ -375,13 +375,13 @@ def read_lrt(table) -> None:
             continue
         verdict = ("the extra parameters improve the fit more than chance would explain: prefer the larger model"
                    if p < 0.05 else "the extra parameters do not improve the fit clearly: the simpler model is enough")
-        st.markdown(f"- {small['Model']} → {big['Model']}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
+        st.markdown(f"- {ui.plain(small['Model'])} → {ui.plain(big['Model'])}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
                     f"p = {p:.3g}; {verdict}.")
 
 
 keep_formula_in_step()
 show_own_data_section()
-st.subheader(f"Formula for {info.name}")
+st.subheader(f"Formula for {ui.plain(info.name)}")
 show_examples()
 formula = st.text_input("lme4 formula", key=FORMULA, bind=ui.URL,
                         help="For example `y ~ x + (1 + x | group)`. Press Enter to fit.")
@@ -409,7 +409,7 @@ if not formula.strip():
     st.info("Type a formula above, or click one of the examples.")
 if fit is not None:
     st.session_state[LAST] = (info.name, formula, reml)
-    st.success(f"Fitted {ui.code(formula)} to {info.name} by {'REML' if reml else 'ML'}: {fit.nobs} observations, "
+    st.success(f"Fitted {ui.code(formula)} to {ui.plain(info.name)} by {'REML' if reml else 'ML'}: {fit.nobs} observations, "
                + ", ".join(f"{n} levels of {g}" for g, n in fit.ngroups.items()) + ".")
     show_result(fit, formula, reml)
 else:

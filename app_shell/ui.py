@@ -6,6 +6,7 @@ so a link reproduces the view.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -13,9 +14,12 @@ import streamlit as st
 import datasets
 from datasets import upload
 
+from . import compute
+
 URL = "query-params"
 USER_KEY = "user_data"  # session_state: the uploaded data (datasets.upload.UserData), this session only
 _PENDING = "_pending_data"  # session_state: a data set to select before the sidebar is drawn
+LOST = "_lost_data"  # session_state: the name of uploaded data a link asked for that this session lacks
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ def shared_controls() -> None:
     student reads (data set names as in R, model labels), not internal keys.
     """
     names = data_names()
+    _notice_lost_upload(names)
     _apply_pending(names)
     with st.sidebar:
         # The closed chooser is a one-line text field: make the sidebar wide enough (and the text a
@@ -47,7 +52,7 @@ def shared_controls() -> None:
         name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")
         info = _info(name)
-        st.caption(info.title)
+        st.caption(plain(info.title))
         labels = [m.label for m in info.models]
         label = st.selectbox("Model", labels, key="model", bind=URL,
                              help="Which coefficients vary from group to group.")
@@ -56,9 +61,58 @@ def shared_controls() -> None:
             st.caption("Your data exist only in this browser session.")
 
 
+def _notice_lost_upload(names: list[str]) -> None:
+    """A link or a reconnecting tab asks for uploaded data this session does not have (the server
+    restarted, or the link was opened elsewhere): say so on the page instead of silently showing
+    another data set."""
+    asked = st.query_params.get("data")
+    if upload.is_user_name(asked) and asked not in names and user_data() is None:
+        st.session_state[LOST] = asked
+    lost = st.session_state.get(LOST)
+    if lost and user_data() is None:
+        st.warning(
+            f"**Your data ({plain(lost[len(upload.PREFIX):])}) are not on the server any more**: they were "
+            "lost when the server restarted (or this link was opened in another browser session, where they "
+            "never were). Uploaded data live only in the session that uploaded them. Upload the file again "
+            "on the page *Your model*; until then the pages show the built-in data set chosen in the sidebar, "
+            "and a formula you typed stays in its box.", icon=":material/cloud_off:")
+
+
 def code(text: str) -> str:
-    """Inline code in Markdown, also for text with backticks (formulas with `odd names`)."""
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
+    """Inline code in Markdown, also for text with backticks (formulas with `odd names`): the
+    fence is longer than any run of backticks in the text, so nothing in it can end the code."""
+    text = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
+
+
+# What can start markup inside a line of Markdown in Streamlit: links and images ([ ] ( ) !),
+# emphasis (* _ ~), code (`), HTML and autolinks (< > & and "www."/"http:"), LaTeX ($), colour
+# directives and icons (:red[...], :material/x:), and a backslash itself.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>~$:!&|#{}])|(\.)(?=\w)")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=www)(?=\.)|(?=@)")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+)([.)]?)")
+
+
+def plain(text: object, limit: int = 200) -> str:
+    """``text`` (a file, column, level or formula name, a URL value, an error message that
+    quotes them) made safe to put inside Markdown: the marks that could start a link, an image,
+    emphasis, HTML, a colour directive, an icon or LaTeX are escaped, so the text reads as it
+    was written; line breaks become spaces and very long text is shortened."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    # GFM turns bare web and mail addresses into links even when escaped: an invisible word
+    # joiner inside "https://", "www." and before "@" keeps them text.
+    text = _AUTOLINK.sub("\u2060", text)
+    text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    def at_start(m):  # a list or heading marker at the start: "- x", "1. x", "> x"
+        if m.group(2).isdigit():
+            return m.group(1) + m.group(2) + ("\\" + m.group(3) if m.group(3) else "")
+        return m.group(1) + "\\" + m.group(2) + m.group(3)
+
+    return _LINE_START.sub(at_start, text)
 
 
 def _model_by_label(info: datasets.DatasetInfo, label: str | None) -> datasets.ModelChoice:
@@ -108,6 +162,8 @@ def select_data(name: str, model_label: str | None = None) -> None:
 
 def set_user_data(user: upload.UserData | None, select: bool = True) -> None:
     """Keep (or with None, forget) the student's data; select it in the chooser on the next run."""
+    compute.forget()  # results computed from the previous data go with them
+    st.session_state.pop(LOST, None)
     if user is None:
         st.session_state.pop(USER_KEY, None)
         select_data(datasets.names()[0])
@@ -144,43 +200,27 @@ def show(fig, caption: str, key: str | None = None, **kwargs):
     return out
 
 
-# -- cached computations (shared by all sessions; results are read-only) --------------
-@st.cache_resource(max_entries=64, show_spinner=False)
+# -- cached computations (app_shell.compute: keys are the whole input) -----------------------
+@compute.cached(max_entries=64)
+def _pooling(key: compute.DataKey, model: tuple, reml: bool = True, *, _frame, _info):
+    from teaching.pooling import compare_pooling
+
+    info = _info
+    return compare_pooling(_frame, info.response, info.group, covariate=info.covariate, random=model[2],
+                           reml=reml, extra_covariates=info.extra_covariates)
+
+
 def pooling(data_name: str, model_key: str, reml: bool = True):
-    from teaching.pooling import compare_pooling
-
+    """Complete, no and partial pooling of a built-in data set's model (shared by all sessions)."""
     info = datasets.info(data_name)
-    model = info.model(model_key)
-    return compare_pooling(
-        datasets.load(data_name), info.response, info.group, covariate=info.covariate,
-        random=model.random, reml=reml, extra_covariates=info.extra_covariates,
-    )
+    return _pooling(compute.builtin_key(info.name), compute.model_key(info.model(model_key)), reml,
+                    _frame=datasets.load(data_name), _info=info)
 
 
-def pooling_for(choice: Choice):
-    user = user_data()
-    if user is not None and choice.data.name == user.name:
-        info = user.info
-        return _user_pooling(user.digest, info.response, info.group, info.covariate, choice.model.random,
-                             _frame=user.table.frame)
-    return pooling(choice.data.name, choice.model.key)
-
-
-# Uploaded data: cache keys are the content hash and the roles (never just the file name);
-# the frame itself is passed unhashed (leading underscore).
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _user_pooling(digest: str, response: str, group: str, covariate: str, random: str, reml: bool = True,
-                  *, _frame):
-    from teaching.pooling import compare_pooling
-
-    return compare_pooling(_frame, response, group, covariate=covariate, random=random, reml=reml)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _user_lmer(digest: str, formula: str, reml: bool = True, *, _frame):
-    from lmm_core.comparison import checked_lmer
-
-    return checked_lmer(formula, _frame, reml=reml)
+def pooling_for(choice: Choice, reml: bool = True):
+    """The three ways to pool for the chosen data set and model (built-in or the student's own)."""
+    return _pooling(compute.data_key(choice), compute.model_key(choice.model), reml, _frame=frame(choice),
+                    _info=choice.data)
 
 
 def frame(choice: Choice):
@@ -191,36 +231,34 @@ def frame(choice: Choice):
     return datasets.load(choice.data.name)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def lmer_fit(data_name: str, formula: str, reml: bool = True):
-    """An lme4-style fit of a formula to a named data set, shared by all sessions."""
+@compute.cached(max_entries=64)
+def _fit(key: compute.DataKey, formula: str, reml: bool = True, checked: bool = False, *, _frame):
     from lmm_core import lmer
+    from lmm_core.comparison import checked_lmer
 
-    return lmer(formula, datasets.load(data_name), reml=reml)
+    return checked_lmer(formula, _frame, reml=reml) if checked else lmer(formula, _frame, reml=reml)
+
+
+def lmer_fit(data_name: str, formula: str, reml: bool = True):
+    """An lme4-style fit of a formula to a built-in data set, shared by all sessions."""
+    return _fit(compute.builtin_key(datasets.info(data_name).name), compute.formula_key(formula), reml,
+                _frame=datasets.load(data_name))
 
 
 def fit_for(choice: Choice, reml: bool = True):
     """The fit of the chosen model to the chosen data set."""
-    if is_user(choice):
-        return fit_formula(choice, choice.model.formula, reml)
-    return lmer_fit(choice.data.name, choice.model.formula, reml)
+    return _fit(compute.data_key(choice), compute.formula_key(choice.model.formula), reml, _frame=frame(choice))
 
 
 def fit_formula(choice: Choice, formula: str, reml: bool = True):
-    """Any formula fitted to the chosen data set (built-in or the student's), cached.
-    Raises the engine's LmmError (FormulaError, DataError, FitError) for bad input."""
-    user = user_data()
-    if user is not None and choice.data.name == user.name:
-        return _user_lmer(user.digest, formula, reml, _frame=user.table.frame)
-    return checked_lmer_fit(choice.data.name, formula, reml)
+    """Any formula fitted to the chosen data set (built-in or the student's), cached; the fit is
+    made with the limits of one web request (lmm_core.limits.APP, applied by app.py).
+    Raises the engine's LmmError (FormulaError, DataError, FitError, LimitError) for bad input."""
+    from lmm_core import parse_formula
 
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def checked_lmer_fit(data_name: str, formula: str, reml: bool = True):
-    """lmer_fit after the formula-and-data checks of lmm_core.comparison (for typed formulas)."""
-    from lmm_core.comparison import checked_lmer
-
-    return checked_lmer(formula, datasets.load(data_name), reml=reml)
+    data = frame(choice)
+    parse_formula(formula, [str(c) for c in data.columns])  # errors point into the formula as typed
+    return _fit(compute.data_key(choice), compute.formula_key(formula), reml, True, _frame=data)
 
 
 def clicked_group(event) -> str | None:

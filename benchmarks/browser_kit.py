@@ -92,7 +92,8 @@ class StreamlitServer:
         return f"{self.base_url}/{path.lstrip('/')}" + (f"?{query}" if query else "")
 
     def start(self, timeout_s: float = 60) -> "StreamlitServer":
-        command = [sys.executable, "-m", "streamlit", "run", "app.py",
+        # app_shell.serve is `streamlit run app.py` with the restart patch installed first.
+        command = [sys.executable, "-m", "app_shell.serve",
                    "--server.port", str(self.port), "--server.address", HOST,
                    "--server.headless", "true", "--browser.gatherUsageStats", "false",
                    *self.extra_args]

@@ -11,19 +11,15 @@ is parsed by ``csv``/``pandas.read_csv`` only.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from lmm_core.comparison import check_roles
-from lmm_core import DataError
+from lmm_core import DataError, csvread
 
 from . import DatasetInfo, ModelChoice
 
@@ -31,20 +27,10 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 PREFIX = "Your data: "
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+DELIMITERS = csvread.DELIMITERS
 LIMITS_TEXT = (f"up to {MAX_BYTES // (1024 * 1024)} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns; "
                "comma, semicolon, tab or | between values; UTF-8 or Windows/Latin-1 text")
 
-# File signatures of formats students often upload by mistake.
-_SIGNATURES = {
-    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zipped file",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip-compressed file",
-}
 _R_NAME = re.compile(r"^(?:[^\W\d_]|\.[^\W\d])[\w.]*$")  # R's syntactic names (letters in any script)
 
 
@@ -89,179 +75,23 @@ class UserData:
         return self.table.frame.copy()
 
 
-# -- reading -------------------------------------------------------------------------------
-def _megabytes(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
-
-
-def _check_bytes(raw: bytes) -> None:
-    if len(raw) > MAX_BYTES:
-        raise UploadError(
-            f"The file is {_megabytes(len(raw))}; the limit is {_megabytes(MAX_BYTES)}. Keep only the columns "
-            "the model needs, or a sample of the rows, and upload it again."
-        )
-    if not raw.strip():
-        raise UploadError("The file is empty. Choose a CSV file with a header row and at least a few rows of data.")
-    for magic, kind in _SIGNATURES.items():
-        if raw.startswith(magic):
-            raise UploadError(
-                f"This looks like {kind}, not a CSV text file. In a spreadsheet program use "
-                "File > Save as > 'CSV (comma-separated values)', then upload that file."
-            )
-
-
-def _decode(raw: bytes) -> tuple[str, str, list[str]]:
-    """Text, encoding and notes. UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16"), "UTF-16", []
-        except UnicodeDecodeError:
-            raise UploadError("The file says it is UTF-16 text but cannot be read as such. Save it as UTF-8 CSV.")
-    if b"\x00" in raw[:4096]:
-        raise UploadError(
-            "This is a binary file, not a CSV text file. Export the data as CSV (UTF-8) and upload that file."
-        )
-    try:
-        return raw.decode("utf-8-sig"), "UTF-8", []
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-        encoding = "Windows-1252"
-    except UnicodeDecodeError:
-        text, encoding = raw.decode("latin-1"), "Latin-1"
-    note = (f"The file is not UTF-8, so it was read as {encoding} (Western European). If letters with accents "
-            "look wrong, save the file as 'CSV UTF-8' and upload it again.")
-    return text, encoding, [note]
-
-
-def _field_counts(lines: list[str], delimiter: str) -> list[int]:
-    try:
-        return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-    except csv.Error:
-        return []
-
-
-def _detect_delimiter(text: str) -> str:
-    """The candidate that splits the first lines into the most consistent number (>= 2) of fields."""
-    lines = [line for line in text.splitlines()[:60] if line.strip()]
-    best, best_score = None, (0.0, 0)
-    for delimiter in DELIMITERS:
-        counts = _field_counts(lines, delimiter)
-        if not counts:
-            continue
-        width, agree = Counter(counts).most_common(1)[0]
-        if width < 2:
-            continue
-        score = (agree / len(counts), width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    if best is None:
-        raise UploadError(
-            "Only one column was found: the values are not separated by commas, semicolons, tabs or |. "
-            "A mixed model needs at least three columns (a response, a group and a covariate). Check that the "
-            "file is a table saved as CSV."
-        )
-    return best
-
-
-_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?=;|$)", re.MULTILINE)
-
-
-def _header(text: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except (csv.Error, StopIteration):
-        raise UploadError("The first row (the column names) could not be read. Check the file's first line.")
-
-
-def _read_frame(text: str, delimiter: str) -> tuple[pd.DataFrame, str, list[str]]:
-    decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(text[:20000]) else "."
-    names, notes = _clean_names(_header(text, delimiter))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # e.g. rows longer than the header
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, nrows=MAX_ROWS + 1, names=names,
-                                header=0, index_col=False,
-                                skipinitialspace=True, na_values=["NA", "N/A", "n/a", "na", "."], engine="c",
-                                low_memory=False, on_bad_lines="error")
-    except pd.errors.ParserWarning:
-        raise UploadError(
-            f"Some rows have more values than the first row has column names ({len(names)}). Give every column "
-            f"a name, and check that the {DELIMITERS[delimiter]} is not also used inside values."
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise UploadError("The file has no table in it. Choose a CSV file with a header row and data rows.")
-    except pd.errors.ParserError as exc:
-        detail = re.sub(r"^Error tokenizing data\. C error: ", "", str(exc)).strip()
-        raise UploadError(
-            f"The file could not be read as a table ({detail}). Every row must have the same number of "
-            f"values, separated by the same character ({DELIMITERS[delimiter]} here)."
-        ) from None
-    except (ValueError, UnicodeError, MemoryError, OverflowError) as exc:
-        raise UploadError(f"The file could not be read as a table: {exc}. Check that it is a CSV file.") from None
-    return frame, decimal, notes
-
-
-def _clean_names(header: list[str]) -> tuple[list[str], list[str]]:
-    """Names as text without surrounding spaces or backticks; blank names get 'column_k'; repeated
-    names get '_2', '_3'."""
-    names, notes = [], []
-    for k, raw_name in enumerate(header):
-        name = str(raw_name).strip().replace("`", "'")
-        if not name:
-            name = f"column_{k + 1}"
-            notes.append(f"Column {k + 1} had no name; it is called '{name}' here.")
-        names.append(name)
-    seen = Counter()
-    for i, name in enumerate(names):
-        seen[name] += 1
-        while seen[name] > 1 and f"{name}_{seen[name]}" in names:
-            seen[name] += 1
-        if seen[name] > 1:
-            names[i] = f"{name}_{seen[name]}"
-            notes.append(f"Two columns were called '{name}'; the second is called '{names[i]}' here.")
-    odd = [n for n in names if not _R_NAME.match(n)]
-    if odd:
-        notes.append("Some column names have spaces or other special characters (" + ", ".join(
-            f"'{n}'" for n in odd[:4]) + "). In a formula, write them between backticks, e.g. " + f"`` `{odd[0]}` ``.")
-    return names, notes
-
-
-def _tidy_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strip spaces around text values, so ' A' and 'A' are the same group."""
-    for name in frame.columns:
-        if frame[name].dtype == object:
-            frame[name] = frame[name].map(lambda v: v.strip() if isinstance(v, str) else v)
-    return frame
-
-
+# -- reading (the engine's reader, lmm_core.csvread, with the upload's limits) ----------------
 def read_csv_bytes(raw: bytes, file_name: str = "uploaded.csv") -> ParsedTable:
     """Read an uploaded file into a table, or raise UploadError saying what to change."""
     if not isinstance(raw, (bytes, bytearray)):
         raise UploadError("Nothing was uploaded. Choose a CSV file.")
     raw = bytes(raw)
-    _check_bytes(raw)
-    text, encoding, notes = _decode(raw)
-    text = re.sub(r"^(?:[ \t]*\r?\n)+", "", text)  # blank lines before the header
-    delimiter = _detect_delimiter(text)
-    frame, decimal, name_notes = _read_frame(text, delimiter)
-    if len(frame) > MAX_ROWS:
-        raise UploadError(f"The file has more than {MAX_ROWS:,} rows, the limit here. Upload a sample of the rows.")
-    if frame.shape[1] > MAX_COLUMNS:
-        raise UploadError(f"The file has {frame.shape[1]} columns; the limit is {MAX_COLUMNS}. Keep only the "
-                          "columns the model needs.")
+    try:
+        table = csvread.read_table(raw, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except csvread.CsvError as exc:
+        raise UploadError(str(exc)) from None
+    frame = table.frame
     if frame.shape[1] < 3:
         raise UploadError(f"The table has {frame.shape[1]} column(s), but a response, a group and a covariate "
                           "need three. Check the separator between values, or add the missing columns.")
-    if len(frame) == 0:
-        raise UploadError("The file has a header row but no data rows. Add the data and upload it again.")
-    frame = _tidy_text(frame)
-    if decimal == ",":
-        notes.append("Numbers were read with a decimal comma (2,5 = 2.5), as the values are separated by semicolons.")
     digest = hashlib.sha256(raw).hexdigest()[:16]
     clean_name = re.sub(r"[\x00-\x1f]", "", str(file_name)).strip()[:80] or "uploaded.csv"
-    return ParsedTable(frame, clean_name, digest, encoding, delimiter, decimal, tuple(notes + name_notes))
+    return ParsedTable(frame, clean_name, digest, table.encoding, table.delimiter, table.decimal, table.notes)
 
 
 def read_pasted(text: str, name: str = "pasted table") -> ParsedTable:

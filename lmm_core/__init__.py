@@ -20,10 +20,15 @@ only these names:
 - tables and comparisons: ``tables`` (fixed effects, variance components, random effects,
   ``random_effect_covariance``), ``comparison`` (AIC/BIC tables, ``anova``, data checks);
 - the command line: ``command_line`` (``python -m lmm_core``; other packages add commands);
+- reading and limits: ``csvread`` (one safe CSV reader: encodings, separators, bounded file
+  reads), ``limits`` (every size and time bound of a request, ``limits.DEFAULT`` and
+  ``limits.APP``; ``limits.use`` applies a set in a block), ``normalize_formula`` (a formula's
+  text with spacing made canonical, for cache keys);
+- errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError`` and
+  ``LimitError`` (a request beyond a limit, refused before the work starts);
 - confidence intervals: ``confint`` (lme4's ``confint()``: profile likelihood or Wald, also
   ``LmerFit.confint``), ``profile`` (the profiles themselves: ``Profile``, ``ParameterProfile``),
-  ``format_confint`` (the table as R prints it);
-- errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError``.
+  ``format_confint`` (the table as R prints it).
 """
 import numpy as _np  # noqa: F401  (load BLAS first, then limit its threads)
 import scipy.linalg as _sla  # noqa: F401
@@ -32,12 +37,13 @@ from .threads import limit_blas_threads
 
 limit_blas_threads()
 
-from . import comparison, tables
+from . import comparison, csvread, limits, tables
 from .cli import main as command_line
 from .design import Design, TermData, build_design, factor_codes
 from .errors import DataError, FitError, FormulaError, LmmError
-from .formula import parse_formula
+from .formula import normalize_formula, parse_formula
 from .intervals import ParameterProfile, Profile, confint, format_confint, profile
+from .limits import LimitError
 from .kernels import group_sums
 from .model import LinearMixedModel, lmer
 from .results import LmerFit, VarCorrTerm
@@ -46,6 +52,6 @@ from .tables import random_effect_covariance
 __all__ = [
     "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
     "parse_formula", "factor_codes", "group_sums", "random_effect_covariance", "tables", "comparison",
-    "command_line", "LmmError", "FormulaError", "DataError", "FitError",
-    "confint", "profile", "Profile", "ParameterProfile", "format_confint",
+    "command_line", "LmmError", "FormulaError", "DataError", "FitError", "LimitError", "csvread", "limits",
+    "normalize_formula", "confint", "profile", "Profile", "ParameterProfile", "format_confint",
 ]

@@ -4,7 +4,9 @@
     python -m lmm_core fit "Reaction ~ Days + (1 | Subject)" --data sleepstudy.csv --ml --json
 
 Every failure (a bad formula, bad data, a missing or unreadable file, a bad
-argument) prints one line ``error: ...`` on stderr and exits with status 2.
+argument, a request beyond ``lmm_core.limits``) prints one line ``error: ...`` on stderr and
+exits with status 2. The file is read by ``lmm_core.csvread`` (the web upload's reader): at
+most ``limits.DEFAULT.file_mb`` MB, regular files only.
 
 Adding a subcommand: ``main(argv, commands=(register, ...))`` calls each ``register(subparsers)``
 on the parser's subcommand registry; a register function adds its subparser and gives it a
@@ -22,6 +24,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,13 +54,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- reading the data ---------------------------------------------------------
-def _header(path: Path) -> list[str]:
-    try:
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-    except pd.errors.EmptyDataError:
-        raise CliError(f"{path} is empty: it has no header line with column names.") from None
-
-
 def _as_factor(column: pd.Series) -> pd.Series:
     """A grouping column read as text, turned into a factor ordered as R orders it.
 
@@ -78,25 +74,28 @@ def _as_factor(column: pd.Series) -> pd.Series:
 
 
 def read_data(path: str | Path, formula: str) -> pd.DataFrame:
-    """Read ``path`` with pandas; every grouping column of ``formula`` is read as a string factor."""
+    """Read ``path`` with the engine's CSV reader (any common separator and encoding; at most
+    ``limits.file_mb`` MB of a regular file); every grouping column of ``formula`` is read as
+    text and turned into a factor in R's order. The formula is checked against the header
+    before the rest of the file is parsed."""
+    from . import csvread, limits
     from .formula import parse_formula
 
-    path = Path(path)
-    if not path.exists():
-        raise CliError(f"no such file: {path}")
-    if path.is_dir():
-        raise CliError(f"{path} is a folder, not a CSV file.")
+    max_bytes = limits.current().file_mb * 1024 * 1024
+    grouping: list[str] = []
+
+    def text_columns(names: list[str]) -> list[str]:
+        grouping.extend(c for c in parse_formula(formula, names).grouping_columns if c in names)
+        return grouping
+
     try:
-        columns = _header(path)
-        parsed = parse_formula(formula, columns)  # FormulaError (an LmmError) propagates
-        grouping = [c for c in parsed.grouping_columns if c in columns]
-        data = pd.read_csv(path, dtype={c: str for c in grouping})
-    except (LmmError, CliError):
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {path}: {exc}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise CliError(f"{path} is not a readable CSV file: {_one_line(exc)}") from None
+        raw = csvread.read_file(path, max_bytes)
+        table = csvread.read_table(raw, max_bytes=max_bytes, max_rows=10_000_000, max_columns=10_000,
+                                   text_columns=text_columns)
+    except csvread.CsvError as exc:
+        message = _one_line(exc)
+        raise CliError(message if str(path) in message else f"{path}: {message}") from None
+    data = table.frame
     for c in grouping:
         data[c] = _as_factor(data[c])
     return data
@@ -246,7 +245,11 @@ def main(argv: list[str] | None = None, commands=(), prog: str = PROG) -> int:
         handler = getattr(args, "handler", None)
         if handler is None:
             raise CliError("choose a command, e.g. fit (see --help).")
-        return int(handler(args) or 0)
+        # numpy's RuntimeWarnings (overflow, division by zero inside a failing fit) would print
+        # lines of their own; the outcome is said by the result or by the one error line.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return int(handler(args) or 0)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except (LmmError, CliError) as exc:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from formulaic import model_matrix
 
+from . import limits
 from .errors import DataError, FormulaError
 from .formula import ParsedFormula, RandomTerm, parse_formula
 
@@ -271,15 +272,81 @@ def check_finite(frame: pd.DataFrame, names) -> None:
                 )
 
 
-def build_design(formula: str | ParsedFormula, data: pd.DataFrame) -> Design:
-    """Model arrays for ``formula`` on ``data``; raises FormulaError or DataError."""
+# -- sizes, checked before any matrix is built -------------------------------------------------
+def _levels(col: pd.Series) -> int:
+    """How many columns a variable can contribute to one term: 1 if numeric, else its levels."""
+    if _is_numeric(col):
+        return 1
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return len(col.cat.categories)
+    return int(col.nunique(dropna=True))
+
+
+def _columns_of(terms, frame: pd.DataFrame) -> int:
+    """An upper bound of the model-matrix columns of these terms (each term: the product of its
+    variables' levels; numeric variables and transforms count 1), plus one for an intercept."""
+    total = 1
+    for term in terms:
+        width = 1
+        for name in term:
+            if name in frame.columns:
+                width *= max(1, _levels(frame[name]))
+        total += width
+    return total
+
+
+def check_size(parsed: ParsedFormula, frame: pd.DataFrame, limit: limits.Limits | None = None) -> None:
+    """Refuse a design larger than the limits, from the column counts alone (nothing is built)."""
+    active = limits.resolve(limit)
+    n = len(frame)
+    fixed_vars = {name for term in parsed.fixed_terms for name in term if name in frame.columns}
+    for name in sorted(fixed_vars):
+        col = frame[name]
+        if not _is_numeric(col) and _levels(col) > active.factor_levels:
+            limits.refuse("factor_levels",
+                          f"Column '{name}' has {limits.count(_levels(col))} different values, and as a fixed effect "
+                          f"each value would get its own column (at most {limits.count(active.factor_levels)} "
+                          f"are allowed here). If '{name}' identifies groups, use it as a random effect, e.g. "
+                          f"(1 | {name}); if it holds numbers, check that the file's numbers were read as numbers.")
+    p = _columns_of(parsed.fixed_terms, frame)
+    if p > active.fixed_columns:
+        limits.refuse("fixed_columns",
+                      f"The fixed-effects part would have about {limits.count(p)} columns (each level of a text "
+                      f"column and each product of them is one), more than the {limits.count(active.fixed_columns)} "
+                      "allowed here. Use fewer or simpler fixed effects, or move grouping columns into a "
+                      "random-effects term.")
+    if n * p > active.x_cells:
+        limits.refuse("x_cells",
+                      f"The fixed-effects matrix would have {limits.count(n)} rows × {limits.count(p)} columns = "
+                      f"{limits.count(n * p)} numbers, more than the {limits.count(active.x_cells)} allowed here. "
+                      "Use fewer fixed effects, or a sample of the rows.")
+    q_total = 0
+    for term in parsed.random:
+        q = _columns_of(term.column_terms, frame)
+        if q > active.random_columns:
+            limits.refuse("random_columns",
+                          f"The random-effects term ({term.label}) would have about {limits.count(q)} columns, more "
+                          f"than the {active.random_columns} allowed for one term here. Use a numeric covariate "
+                          "(or a text column with few values) before the bar.")
+        q_total += q
+    if n * q_total > active.z_cells:
+        limits.refuse("z_cells",
+                      f"The random-effects matrices would have {limits.count(n)} rows × {limits.count(q_total)} "
+                      f"columns = {limits.count(n * q_total)} numbers, more than the "
+                      f"{limits.count(active.z_cells)} allowed here. Use fewer random-effects terms, or a sample "
+                      "of the rows.")
+
+
+def build_design(formula: str | ParsedFormula, data: pd.DataFrame, limit: limits.Limits | None = None) -> Design:
+    """Model arrays for ``formula`` on ``data``; raises FormulaError or DataError, or LimitError
+    (before anything is built) for a design beyond ``limit`` (the limits in force by default)."""
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise DataError("The data set is empty: it has no rows or no columns.")
     if not all(isinstance(c, str) for c in data.columns):
         data = data.rename(columns=str)
-    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns)
+    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns, limit)
     used = list(parsed.variables)
 
     positions = [data.columns.get_loc(name) for name in used]
@@ -304,6 +371,7 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame) -> Design:
 
     grouping = set(parsed.grouping_columns)
     frame = _categorise(frame, [n for n in used if n not in grouping])
+    check_size(parsed, frame, limit)
 
     y = _response(parsed, frame)
     X, fixed_names, spec, kept, dropped = _fixed(parsed, frame)

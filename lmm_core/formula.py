@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from . import limits
 from .errors import FormulaError
 
 # Transforms a formula may call; formulaic is given exactly these functions.
@@ -42,6 +43,7 @@ class RandomTerm:
     expr: str  # formulaic right-hand side for the term's columns, e.g. "1 + `Days`"
     factors: tuple[str, ...]  # grouping columns whose interaction defines the groups
     label: str  # how the term reads, e.g. "Days | Subject"
+    column_terms: frozenset = field(default=frozenset(), compare=False)  # the left side's terms (variable sets)
 
     @property
     def group_name(self) -> str:
@@ -55,6 +57,7 @@ class ParsedFormula:
     fixed: str  # formulaic right-hand side of the fixed part
     random: tuple[RandomTerm, ...]
     variables: tuple[str, ...] = field(default=())  # every column the formula uses
+    fixed_terms: frozenset = field(default=frozenset(), compare=False)  # the fixed part's terms (variable sets)
 
     @property
     def grouping_columns(self) -> tuple[str, ...]:
@@ -125,7 +128,9 @@ def _display(tokens: list[Token]) -> str:
 
 
 class _Parser:
-    def __init__(self, formula: str, columns):
+    def __init__(self, formula: str, columns, limit: limits.Limits | None = None):
+        self.limits = limits.resolve(limit)
+        self.where = "formula"
         self.formula = formula
         self.columns = list(columns)
         self.column_set = set(self.columns)
@@ -140,6 +145,9 @@ class _Parser:
         for t in tokens:
             if t.text == "(":
                 depth += 1
+                if depth > self.limits.paren_depth:
+                    limits.refuse("paren_depth", f"Parentheses are nested more than {self.limits.paren_depth} "
+                                  "deep here, more than any model needs. Remove the extra parentheses.")
             elif t.text == ")":
                 depth -= 1
                 if depth < 0:
@@ -148,55 +156,101 @@ class _Parser:
             opener = [t for t in tokens if t.text == "("][-1]
             self.fail("A parenthesis is opened but never closed.", opener.pos)
 
-    def check_expression(self, tokens: list[Token], where: str) -> None:
-        """Validate with a tiny grammar; names must be columns or allowed functions.
+    def check_expression(self, tokens: list[Token], where: str) -> frozenset:
+        """Validate with a tiny grammar; names must be columns or allowed functions. Returns the
+        model terms the piece expands to, each a frozenset of its variables (refused above the
+        ``terms`` limit).
 
         expr := ['-'] term (('+' | '-') term)*     term := factor ((':' | '*' | '/') factor)*
         factor := atom ['^' number]                atom := name | number | func '(' expr ')' | '(' expr ')'
+
+        Each rule returns the set of terms it stands for (a term is a set of variables), so that
+        ``(a + b)^2`` is known to mean a, b and a:b before formulaic is asked to expand it; the
+        sets are cut off at the limit, so a hostile power or product is refused at no cost.
         """
         if not tokens:
             self.fail(f"The {where} is empty.", None)
-        end = self._expr(tokens, 0)
+        self.where = where
+        end, terms = self._expr(tokens, 0)
         if end < len(tokens):
             t = tokens[end]
             if t.text in ("|", "||"):
                 self.fail("A bar '|' belongs inside parentheses: write (1 | group).", t.pos)
             self.fail(f"Unexpected '{t.text}' here: put '+' between terms.", t.pos)
+        return frozenset(terms)
 
-    def _expr(self, tokens: list[Token], i: int) -> int:
+    def _capped(self, terms: set) -> set:
+        if len(terms) > self.limits.terms:
+            limits.refuse("terms", f"The {self.where} expands to more than {limits.count(self.limits.terms)} "
+                          "terms (products with * and powers with ^ multiply quickly), the most a model may have "
+                          "here. Write out the terms you need, e.g. a + b + a:b instead of (a + b + c + d)^4.")
+        return terms
+
+    def _product(self, left: set, right: set) -> set:
+        return self._capped({a | b for a in left for b in right})
+
+    def _expr(self, tokens: list[Token], i: int):
         if i < len(tokens) and tokens[i].text == "-":
             i += 1
-        i = self._term(tokens, i)
+        i, terms = self._term(tokens, i)
+        terms = set(terms)
         while i < len(tokens) and tokens[i].text in ("+", "-"):
-            i = self._term(tokens, i + 1)
-        return i
+            i, more = self._term(tokens, i + 1)
+            terms = self._capped(terms | more)
+        return i, terms
 
-    def _term(self, tokens: list[Token], i: int) -> int:
-        i = self._factor(tokens, i)
+    def _term(self, tokens: list[Token], i: int):
+        i, terms = self._factor(tokens, i)
         while i < len(tokens) and tokens[i].text in (":", "*", "/"):
-            i = self._factor(tokens, i + 1)
-        return i
+            op = tokens[i].text
+            i, right = self._factor(tokens, i + 1)
+            if op == ":":
+                terms = self._product(terms, right)
+            elif op == "*":
+                terms = self._capped(terms | right | self._product(terms, right))
+            else:  # a / b = a + a:b, with all of a's variables in the inner term
+                everything = frozenset().union(*terms) if terms else frozenset()
+                terms = self._capped(terms | self._product({everything}, right))
+        return i, terms
 
-    def _factor(self, tokens: list[Token], i: int) -> int:
-        i = self._atom(tokens, i)
+    def _factor(self, tokens: list[Token], i: int):
+        i, terms = self._atom(tokens, i)
         if i < len(tokens) and tokens[i].text == "^":
             if i + 1 >= len(tokens) or tokens[i + 1].kind != "number":
                 self.fail("'^' must be followed by a whole number, as in (a + b)^2.", tokens[i].pos)
+            number = tokens[i + 1]
+            try:
+                power = float(number.text)
+            except ValueError:  # pragma: no cover - the tokenizer only passes numbers
+                power = float("nan")
+            if not (power >= 1 and power == int(power)):
+                self.fail("'^' must be followed by a whole number of at least 1, as in (a + b)^2.", number.pos)
+            if power > self.limits.power:
+                limits.refuse("power", f"The power {number.text} after '^' is larger than "
+                              f"{self.limits.power}, the largest allowed here: (a + b)^n makes every product of "
+                              "up to n of the terms, so a large n only repeats them. Use a small power, e.g. ^2.")
+            result = set(terms)
+            for _ in range(int(power) - 1):
+                grown = self._capped(result | self._product(result, terms))
+                if grown == result:  # every product is already there: higher powers add nothing
+                    break
+                result = grown
+            terms = result
             i += 2
-        return i
+        return i, terms
 
-    def _atom(self, tokens: list[Token], i: int) -> int:
+    def _atom(self, tokens: list[Token], i: int):
         if i >= len(tokens):
             last = tokens[-1]
             self.fail(f"Something is missing after '{last.text}'.", last.pos + len(last.text))
         t = tokens[i]
         if t.kind == "number":
-            return i + 1
+            return i + 1, {frozenset()}
         if t.text == "(":
-            j = self._expr(tokens, i + 1)
+            j, terms = self._expr(tokens, i + 1)
             if j >= len(tokens) or tokens[j].text != ")":
                 self.fail("Expected ')' here.", tokens[min(j, len(tokens) - 1)].pos)
-            return j + 1
+            return j + 1, terms
         if t.kind == "name":
             if i + 1 < len(tokens) and tokens[i + 1].text == "(":
                 if t.text not in ALLOWED_FUNCTIONS:
@@ -205,15 +259,16 @@ class _Parser:
                         + ", ".join(ALLOWED_FUNCTIONS) + ".",
                         t.pos,
                     )
-                j = self._expr(tokens, i + 2)
+                j, _ = self._expr(tokens, i + 2)
                 if j >= len(tokens) or tokens[j].text != ")":
                     self.fail("Expected ')' to close the function call.", tokens[min(j, len(tokens) - 1)].pos)
-                return j + 1
+                call = " ".join(x.text for x in tokens[i: j + 1])
+                return j + 1, {frozenset({call})}
             if t.text not in self.column_set:
                 self.fail(f"There is no column named '{t.text}'." + suggest(t.text, self.columns), t.pos)
             if t.text not in self.used:
                 self.used.append(t.text)
-            return i + 1
+            return i + 1, {frozenset({t.text})}
         if t.text in ("|", "||"):
             self.fail("A bar '|' can only appear inside a random-effects term like (1 | group).", t.pos)
         self.fail(f"Expected a column name or a number, found '{t.text}'.", t.pos)
@@ -268,16 +323,17 @@ class _Parser:
                     fixed_tokens.append(sep)
                 fixed_tokens.extend(piece)
         if fixed_tokens:
-            self.check_expression(fixed_tokens, "fixed-effects part")
+            fixed_terms = self.check_expression(fixed_tokens, "fixed-effects part")
             fixed = _render(fixed_tokens)
         else:
-            fixed = "1"
+            fixed, fixed_terms = "1", frozenset({frozenset()})
         return ParsedFormula(
             text=" ".join(self.formula.split()),
             response=_render(lhs),
             fixed=fixed,
             random=tuple(random),
             variables=tuple(self.used),
+            fixed_terms=fixed_terms,
         )
 
     def is_random(self, piece: list[Token]) -> bool:
@@ -309,14 +365,14 @@ class _Parser:
             self.fail("Nothing before the bar: write (1 | group) for a random intercept.", bar.pos)
         if not grouping:
             self.fail("Nothing after the bar: name the grouping column, e.g. (1 | Subject).", bar.pos)
-        self.check_expression(expr, "left side of the bar")
+        column_terms = self.check_expression(expr, "left side of the bar")
         factor_sets = self.grouping(grouping)
         pieces = self.split_double_bar(expr) if bar.text == "||" else [expr]
         terms = []
         for factors in factor_sets:
             for ex in pieces:
                 label = f"{_display(ex)} | {':'.join(factors)}"
-                terms.append(RandomTerm(expr=_render(ex), factors=factors, label=label))
+                terms.append(RandomTerm(expr=_render(ex), factors=factors, label=label, column_terms=column_terms))
         return terms
 
     @staticmethod
@@ -375,10 +431,38 @@ class _Parser:
         return out
 
 
-def parse_formula(formula: str, columns) -> ParsedFormula:
-    """Parse an lme4 formula against the data's column names; raises FormulaError."""
+def parse_formula(formula: str, columns, limit: limits.Limits | None = None) -> ParsedFormula:
+    """Parse an lme4 formula against the data's column names; raises FormulaError, or
+    LimitError for a formula beyond ``limit`` (the limits in force by default)."""
     if not isinstance(formula, str):
         raise FormulaError("The formula must be text, like 'y ~ x + (1 | g)'.")
-    if len(formula) > 2000:
-        raise FormulaError("The formula is too long (over 2000 characters).")
-    return _Parser(formula, columns).parse()
+    active = limits.resolve(limit)
+    if len(formula) > active.formula_chars:
+        limits.refuse("formula_chars", f"The formula has {len(formula):,} characters; the limit is "
+                      f"{active.formula_chars:,}. Write a shorter formula.")
+    return _Parser(formula, columns, active).parse()
+
+
+_BARE_NAME = re.compile(r"(?:[^\W\d][\w.]*|\.[^\W\d][\w.]*)\Z")
+
+
+def normalize_formula(formula: str) -> str:
+    """The formula with lme4's spacing (``y ~ x + (1 | g)``), whatever spacing it was typed with:
+    formulas that differ only in spaces give the same text (used for cache keys). Text that
+    cannot be tokenized comes back with its runs of whitespace made single."""
+    if not isinstance(formula, str):
+        return str(formula)
+    try:
+        tokens = tokenize(formula)
+    except FormulaError:
+        return " ".join(formula.split())
+    out = ""
+    for i, t in enumerate(tokens):
+        text = t.text
+        if t.kind == "name" and not _BARE_NAME.match(text):
+            text = f"`{text}`"
+        prev = tokens[i - 1] if i else None
+        tight = (prev is None or prev.text in ("(", ":", "^", "/") or text in (")", ":", "^", "/")
+                 or (text == "(" and prev.kind == "name"))
+        out += text if tight else " " + text
+    return out

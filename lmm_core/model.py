@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from . import limits
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError
 from .blocked import BlockedKernel
@@ -94,6 +95,9 @@ class LinearMixedModel:
         self.y, self.X = y, X
         self.n, self.p = n, X.shape[1]
         self.terms = design.terms
+        problem = self._no_noise_left(fixed_only=True)
+        if problem:
+            raise DataError(problem)
         self.patterns = [theta_pattern(t.q) for t in self.terms]
         sizes = [len(r) for r, _ in self.patterns]
         self.theta_offsets = list(np.cumsum([0] + sizes[:-1]))
@@ -106,6 +110,7 @@ class LinearMixedModel:
         # model has T̃ = D T: θ̃ = θ × (the scale of each entry's row).
         self.col_scales = [_column_scales(t.Z) for t in self.terms]
         self.row_scale = np.concatenate([d[r] for d, (r, _) in zip(self.col_scales, self.patterns)])
+        self._deadline = limits.Deadline(None)
         self.kernel = self._make_kernel()
 
     @classmethod
@@ -130,6 +135,15 @@ class LinearMixedModel:
                 self.y, self.X, Z, first.codes, first.n_levels, np.concatenate(rows), np.concatenate(cols)
             )
         self.one_factor = False
+        first_group = self.terms[0].group
+        dense = sum(t.n_levels * t.q for t in self.terms if t.group != first_group)
+        allowed = limits.current().dense_random_effects
+        if dense > allowed:
+            limits.refuse("dense_random_effects",
+                          f"This model has {limits.count(dense)} random effects in the grouping factors after "
+                          f"'{first_group}' ({', '.join(f'{t.n_levels * t.q:,} for {t.group}' for t in self.terms if t.group != first_group)}); "
+                          f"they are solved as one dense matrix, which is allowed up to {limits.count(allowed)} here. "
+                          "Use fewer grouping factors, or grouping factors with fewer levels.")
         return BlockedKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
 
     def unscale_random(self, parts):
@@ -159,6 +173,7 @@ class LinearMixedModel:
 
     def _objective(self, theta_scaled, reml: bool = True) -> float:
         """The criterion in the optimizer's (scaled) parameters."""
+        self._deadline.check()
         try:
             value = self._profiled(theta_scaled, reml)[0]
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
@@ -169,6 +184,7 @@ class LinearMixedModel:
         """Criterion and its exact gradient in the scaled parameters (kernels with a gradient);
         BIG and a zero gradient where it fails."""
         theta = theta_scaled
+        self._deadline.check()
         try:
             value, Lxy, state = self._profiled(theta, reml)
             grad = self.kernel.gradient(Lxy, state, reml, self.n)
@@ -179,6 +195,13 @@ class LinearMixedModel:
         return value, grad
 
     def optimize(self, reml: bool = True, start=None) -> Optimum:
+        self._deadline = limits.Deadline(limits.current().fit_seconds)
+        try:
+            return self._optimize(reml, start)
+        finally:
+            self._deadline = limits.Deadline(None)
+
+    def _optimize(self, reml: bool, start) -> Optimum:
         x0 = self.theta0.copy()  # identity: unit SDs relative to the residual, on the scaled columns
         if start is not None and np.shape(start) == self.theta0.shape:
             x0 = np.asarray(start, float) * self.row_scale  # a start of another shape is ignored
@@ -204,13 +227,51 @@ class LinearMixedModel:
         theta = np.asarray(res.x, float) / self.row_scale
         value = self.objective(theta, reml)
         if value >= BIG:
-            raise FitError("The fit failed: the criterion could not be evaluated at the optimum. The numbers may be "
-                           "too large or too small for the computer's arithmetic: rescale the columns (e.g. "
-                           "thousands instead of units) and try again.")
+            raise FitError(self._why_no_fit())
         # L-BFGS-B stops on a line-search failure when rounding noise dominates:
         # that is convergence at the precision available, not a failure.
         converged = bool(res.success) or "ABNORMAL" in str(res.message)
         return Optimum(theta, value, converged, evaluations, str(res.message))
+
+    def _no_noise_left(self, fixed_only: bool = False) -> str | None:
+        """A message when the response leaves no noise to estimate (constant, or explained exactly
+        by the fixed effects, or with ``fixed_only=False`` by each group's own line), else None."""
+        name = self.design.response_name
+        y, X = self.y, self.X
+        scale = max(1e-300, float(np.max(np.abs(y))))
+        if np.ptp(y) <= 1e-10 * scale:
+            return (f"The response '{name}' has the same value ({y[0]:.6g}) in every row used, so there is nothing "
+                    "to explain. Choose a response that varies.")
+        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+        if np.max(np.abs(y - X @ beta)) <= 1e-9 * scale:
+            return (f"The fixed effects explain the response '{name}' exactly (a perfect fit: no noise is left), so "
+                    "the variances cannot be estimated. Check that the response is not a copy or a function of a "
+                    "covariate.")
+        if fixed_only:
+            return None
+        if sum(t.n_levels * t.q for t in self.terms) + self.p < self.n:
+            import scipy.sparse as sp
+            from scipy.sparse.linalg import lsqr
+
+            blocks = [sp.csr_matrix(X)]
+            for t in self.terms:
+                rows = np.repeat(np.arange(self.n), t.q)
+                cols = (t.codes[:, None] * t.q + np.arange(t.q)[None, :]).ravel()
+                blocks.append(sp.csr_matrix((t.Z.ravel(), (rows, cols)), shape=(self.n, t.n_levels * t.q)))
+            A = sp.hstack(blocks).tocsr()
+            solution = lsqr(A, y, atol=1e-14, btol=1e-14, iter_lim=2000)[0]
+            if np.max(np.abs(y - A @ solution)) <= 1e-7 * scale:
+                return (f"Each group's own line explains the response '{name}' exactly (a perfect fit: no noise is "
+                        "left within the groups), so the residual variance is zero and the model cannot be "
+                        "estimated. Real measurements always have some noise: check the data.")
+        return None
+
+    def _why_no_fit(self) -> str:
+        """The message for a criterion that cannot be evaluated anywhere: usually no noise is left."""
+        return self._no_noise_left() or (
+            "The fit failed: the criterion could not be evaluated at the optimum. The numbers may be too large or "
+            "too small for the computer's arithmetic: rescale the columns (e.g. thousands instead of units) and "
+            "try again.")
 
     def _escape_zero(self, theta: np.ndarray, value: float, reml: bool):
         """A standard deviation parameter at exactly 0 has a zero gradient by symmetry (the
@@ -257,6 +318,10 @@ class LinearMixedModel:
         return LmerFit(self, Optimum(theta, value, True, 0, note), reml)
 
 
-def lmer(formula: str, data: pd.DataFrame, reml: bool = True, start=None):
-    """Fit ``formula`` to ``data`` as lme4's ``lmer`` does. REML by default; ``start`` is a θ to warm-start from."""
+def lmer(formula: str, data: pd.DataFrame, reml: bool = True, start=None, limit: limits.Limits | None = None):
+    """Fit ``formula`` to ``data`` as lme4's ``lmer`` does. REML by default; ``start`` is a θ to warm-start from;
+    ``limit`` bounds the request (default: the limits in force, see ``lmm_core.limits``)."""
+    if limit is not None:
+        with limits.use(limit):
+            return LinearMixedModel.from_formula(formula, data).fit(reml=reml, start=start)
     return LinearMixedModel.from_formula(formula, data).fit(reml=reml, start=start)

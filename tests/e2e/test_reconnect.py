@@ -36,3 +36,56 @@ def test_a_tab_reconnects_after_a_server_restart(fresh_app, server, tmp_path):
             again.stop()
     finally:
         own.stop()
+
+
+def first_figure(page) -> str:
+    return page.evaluate("JSON.stringify(document.querySelectorAll('.js-plotly-plot')[0].data.map(t => [t.x, t.y]))")
+
+
+def move_and_wait(page, before: str, key: str = "ArrowRight", timeout_ms: int = 60_000) -> str:
+    """Move the lab's per-group slider one step; wait until the first figure shows other data."""
+    kit.slider(page, "per_group").focus()
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "(before) => { const f = document.querySelectorAll('.js-plotly-plot')[0];"
+        " return !!f && !!f.data && JSON.stringify(f.data.map(t => [t.x, t.y])) !== before; }",
+        arg=before, timeout=timeout_ms, polling=100)
+    return first_figure(page)
+
+
+def test_the_lab_fragment_keeps_working_after_a_server_restart(fresh_app, tmp_path):
+    """The lab's controls and figures are a fragment. A tab from before a restart sends fragment
+    reruns the new session does not know (Streamlit drops them: "The fragment with id ... does not
+    exist anymore"); app_shell.restart runs the whole page instead, so the figure follows."""
+    own = kit.StreamlitServer(log_path=tmp_path / "lab.log").start()
+    try:
+        page = fresh_app()
+        kit.open_app(page, own.url("lab"))
+        kit.press_and_time(page, "per_group", "ArrowRight")
+        before = first_figure(page)
+
+        own.stop()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stApp]')"
+            ".getAttribute('data-test-connection-state') !== 'CONNECTED'", timeout=30_000)
+        again = kit.StreamlitServer(port=own.port, log_path=tmp_path / "lab-again.log").start()
+        try:
+            page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]",
+                                   state="attached", timeout=60_000)
+            after = move_and_wait(page, before)  # times out if the rerun is dropped
+            assert after != before, "the figure did not follow the slider after the restart"
+            move_and_wait(page, after, "ArrowLeft")  # and the next move is an ordinary fragment run
+            assert kit.page_problems(page) == []
+            assert "does not exist anymore" not in again.log_tail(20_000)
+        finally:
+            again.stop()
+    finally:
+        own.stop()
+
+
+def test_lost_uploaded_data_are_announced_after_a_restart(fresh_app, server):
+    """A tab whose URL names uploaded data that the server no longer has says so plainly."""
+    page = fresh_app()
+    kit.open_app(page, server.url("three-ways", data="Your data: mine.csv"))
+    text = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any("not on the server any more" in t and "Upload the file again" in t for t in text), text

@@ -1,0 +1,65 @@
+"""Hostile shared links in a real browser: each is answered with a plain message within the limits,
+nothing in a link becomes a link, an image or HTML on the page, and no traceback is shown.
+
+The time to the answer and the server's memory are printed (run with -s), never asserted.
+"""
+import time
+import urllib.parse
+
+import pytest
+
+from benchmarks import browser_kit as kit
+
+EVIL = "evil.example"
+ALERT = '[data-testid="stAlert"]'
+
+
+def answered(page, server, page_path: str, **params) -> list[str]:
+    before = server.rss_mb()
+    start = time.perf_counter()
+    kit.open_app(page, f"{server.base_url}/{page_path}?{urllib.parse.urlencode(params)}")
+    print(f"\n{page_path} {list(params)}: answered in {time.perf_counter() - start:.2f} s, "
+          f"server {before:.0f} -> {server.rss_mb():.0f} MB")
+    return page.locator(ALERT).all_inner_texts()
+
+
+def no_injected_markup(page) -> None:
+    assert page.locator(f'a[href*="{EVIL}"]').count() == 0, "a link from the URL became a link"
+    assert page.locator(f'img[src*="{EVIL}"]').count() == 0, "an image from the URL was loaded"
+    assert page.locator('[data-testid="stException"]').count() == 0, "a traceback box is shown"
+
+
+@pytest.mark.parametrize("formula,words", [
+    ("Reaction ~ (Days)^30000000 + (1|Subject)", ["power", "^2"]),
+    ("Reaction ~ " + "(" * 900 + "Days" + ")" * 900 + " + (1|Subject)", ["nested"]),
+])
+def test_a_formula_link_that_asks_too_much_is_refused(app, server, formula, words):
+    alerts = answered(app, server, "your-model", ym_formula=formula)
+    text = " ".join(alerts)
+    for word in words:
+        assert word in text, text
+    assert "Traceback" not in text and "RecursionError" not in text
+    no_injected_markup(app)
+
+
+def test_markdown_in_a_formula_link_stays_text(app, server):
+    hostile = f"[Your session expired: click here](https://{EVIL}/login) ![t](https://{EVIL}/t.png)"
+    alerts = answered(app, server, "your-model", ym_formula=hostile)
+    assert any("cannot be read" in a for a in alerts), alerts
+    no_injected_markup(app)
+
+
+@pytest.mark.parametrize("params", [
+    {"path": f"[Your session expired: click here](https://{EVIL})", "step": "1"},
+    {"path": "sleepstudy", "step": f"![t](https://{EVIL}/t.png)"},
+])
+def test_walkthrough_links_stay_text(app, server, params):
+    alerts = answered(app, server, "walkthrough", **params)
+    assert alerts, "the page should say the link asked for something that does not exist"
+    no_injected_markup(app)
+
+
+def test_a_link_to_lost_uploaded_data_is_announced(app, server):
+    alerts = answered(app, server, "three-ways", data=f"Your data: [x](https://{EVIL}).csv")
+    assert any("not on the server any more" in a for a in alerts), alerts
+    no_injected_markup(app)
