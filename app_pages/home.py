@@ -1,5 +1,7 @@
 """Start here: what the app teaches and which data sets it uses."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -41,11 +43,19 @@ rows = [
 ]
 st.table(pd.DataFrame(rows), hide_index=True)
 
-from pathlib import Path
-
 readme = Path(__file__).resolve().parents[1] / "datasets" / "README.md"
+
+
+def codebook_for_students(text: str) -> str:
+    """The codebook's data-set sections only: the part on loading the data from Python is for
+    developers, not for a student in a browser."""
+    sections = text.split("\n## ")
+    kept = [s for s in sections[1:] if not s.lower().startswith("how to load")]
+    return "\n\n".join("## " + s for s in kept)
+
+
 with st.expander("Where the data come from, and what every column means"):
     if readme.is_file():
-        st.markdown(readme.read_text(encoding="utf-8"))
+        st.markdown(codebook_for_students(readme.read_text(encoding="utf-8")))
     else:
         st.write("The data sets' description is not available in this installation.")
