@@ -214,7 +214,7 @@ show_table(fe, tiny=("Change",))
 if balanced_now and not at_best:
     if st.toggle(f"Make the data unbalanced here (every second {g} keeps only its first 40% of rows)",
                  key="unbalanced_fe", bind=ui.URL):
-        ufit, _thinned = unbalanced(info.name, choice.model.key)
+        ufit, _thinned = unbalanced(KEY, MODEL, _frame=ui.frame(choice), _info=info)
         uat = anatomy.fit_at_theta(ufit, theta)
         ufe = pd.DataFrame({"At your θ": uat.fixef, "At the fitted θ": ufit.fixef})
         ufe["Change"] = ufe["At your θ"] - ufe["At the fitted θ"]
