@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+from app_shell import presenter
 from app_shell import ui
 from teaching import lab
 from teaching.selection import choose_groups, observations
@@ -77,6 +78,7 @@ if mode == ONE:
 else:
     shown = choose_groups(result, "moved", min(12, len(levels))) if len(levels) > 12 else levels
     shown = [str(s) for s in shown]
+    shown = presenter.panels(shown, key="thin_panel_page", label=f"{gs.capitalize()} shown")
 every = observations(full)
 panel_obs = obs[obs["group"].isin(shown)]
 left_out = every[every["group"].isin(shown)].merge(panel_obs, how="left", indicator=True)
@@ -84,7 +86,7 @@ left_out = left_out[left_out["_merge"] == "left_only"].drop(columns="_merge")
 ranges = {g_: (float(d["x"].min()), float(d["x"].max())) for g_, d in every[every["group"].isin(shown)].groupby("group")}
 panel_lines = pd.concat([lab.lines_over(result, ranges), result.lines[result.lines["group"] == "(population)"]])
 faint = full.lines[full.lines["group"].isin(shown) & (full.lines["method"] == "partial")]
-ncols = 1 if mode == ONE else 6
+ncols = 1 if mode == ONE else presenter.facet_columns(6, len(shown))
 fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
                             y_label=info.response_label, ncols=ncols, faint_lines=faint, faint_obs=left_out,
                             height_per_row=420 if mode == ONE else 190)

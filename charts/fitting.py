@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, nan_join, palette, style
+from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, legend_over_titles, nan_join, palette, style
 
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
@@ -31,8 +31,12 @@ def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = ""
     ))
     style(fig, theme, height=height or max(260, 22 * len(rows) + 120), title=title)
     fig.update_yaxes(autorange="reversed", tickfont={"size": FONT_SIZE - 4}, type="category")
-    fig.update_xaxes(side="top", tickangle=-40, tickfont={"size": FONT_SIZE - 4}, type="category")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 140 if title else 120, "b": 10})
+    # Column names read upwards, one per column, so long names never run into each other.
+    fig.update_xaxes(side="top", tickangle=-90, tickfont={"size": FONT_SIZE - 4}, type="category")
+    # Room on top for the upright column names (about half an em per character) and the title.
+    longest = max((len(str(name)) for name in frame.columns), default=1)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": (45 if title else 10) + round(0.6 * (FONT_SIZE - 4) * longest) + 14,
+                              "b": 10})
     return fig
 
 
@@ -119,6 +123,7 @@ def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str
     n = table["group"].nunique()
     style(fig, theme, height=height or int(min(620, max(360, 22 * n + 140))))
     fig.update_yaxes(tickfont={"size": FONT_SIZE - 5})
+    legend_over_titles(fig)
     return fig
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import FAST, FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, nan_join, palette, style
+from .base import FAST, FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, legend_over_titles, nan_join, palette, style
 
 
 # -- three ways to pool ---------------------------------------------------------
@@ -71,16 +71,17 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
                 row=row, col=col)
     style(fig, theme, height=max(320, 110 + nrows * height_per_row))
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": 1.0, "x": 0, "yref": "container"},
-                      margin={"t": 90, "b": 70, "l": 80})
+    fig.update_layout(margin={"t": 40, "b": 70, "l": 80})
     fig.update_annotations(font_size=FONT_SIZE - 2)
+    legend_over_titles(fig)
     fig.update_yaxes(matches="y")
     fig.update_xaxes(matches="x")
-    # One axis title for the whole grid, centred, instead of one per panel.
-    fig.add_annotation(text=x_label, x=0.5, y=0, yref="paper", xref="paper", yshift=-55, showarrow=False,
-                       font={"size": FONT_SIZE})
-    fig.add_annotation(text=y_label, x=0, y=0.5, xref="paper", yref="paper", xshift=-65, textangle=-90,
+    # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
+    # and left edges (the margins' full width away from the panels), clear of the tick labels.
+    fig.add_annotation(text=x_label, x=0.5, y=0, yref="paper", xref="paper", yshift=-70, yanchor="bottom",
                        showarrow=False, font={"size": FONT_SIZE})
+    fig.add_annotation(text=y_label, x=0, y=0.5, xref="paper", yref="paper", xshift=-80, xanchor="left",
+                       textangle=-90, showarrow=False, font={"size": FONT_SIZE})
     return fig
 
 
@@ -169,9 +170,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  hoverinfo="skip"))
     fig = go.Figure(data=traces, **FAST)
     style(fig, theme, height=height)
-    # Legend in rows of two entries above the plot, instead of one entry per row.
-    fig.update_layout(legend={"entrywidth": 0.5, "entrywidthmode": "fraction"},
-                      xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
+    # The legend wraps its entries to the width it has (fixed-width entries cut long names off).
+    fig.update_layout(xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
     return fig
 
 
@@ -199,8 +199,10 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
                     "line": {"width": 1, "color": c["paper"]}},
             text=[_group_hover(r) for r in d.itertuples()],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
+    # The label sits inside the plot, under the empty band below the bottom row: above the plot
+    # it ran into the legend.
     fig.add_vline(x=population, line={"color": c["population"], "width": 2, "dash": "dash"},
-                  annotation_text="fixed effect", annotation_position="top")
+                  annotation_text="fixed effect", annotation_position="bottom right")
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
         fig.add_trace(go.Scatter(x=[r[f"{coefficient}_none"], r[f"{coefficient}_partial"]], y=[top, bottom],
@@ -264,7 +266,10 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
         axis = "x" if j == 0 else f"x{j + 1}"
         lo = j * (width + gap)
         layout["xaxis" if j == 0 else f"xaxis{j + 1}"] = {"domain": [lo, lo + width], "anchor": "y"}
-        layout["annotations"].append({"text": labels.get(coef, coef), "x": lo + width / 2, "xref": "paper",
+        label = labels.get(coef, coef)
+        if len(label) > 14 and " (" in label:  # narrow panels: the unit goes on a second line
+            label = label.replace(" (", "<br>(", 1)
+        layout["annotations"].append({"text": label, "x": lo + width / 2, "xref": "paper", "xanchor": "center",
                                       "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": FONT_SIZE}})
         for method, name, color in DIST_ORDER:

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, nan_join, palette, style
+from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, legend_over_titles, nan_join, palette, style
 from .pooling import pooling_facets
 
 # Okabe-Ito colours not used by the pooling methods, for the three kinds of prediction.
@@ -127,8 +127,8 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
     ``curve``: theta, criterion. ``intercepts``: group, own, mixed, fixed."""
     c = palette(theme)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
-                        subplot_titles=["How much worse than the best θ",
-                                        f"Each {_possessive(group_label)} intercept at this θ"])
+                        subplot_titles=["How much worse<br>than the best θ",
+                                        f"Each {_possessive(group_label)}<br>intercept at this θ"])
     worse = curve["criterion"] - curve["criterion"].min()
     lo, hi = plausible
     fig.add_trace(go.Scatter(x=curve["theta"], y=worse, mode="lines", name="REML criterion above its minimum",
@@ -137,7 +137,8 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
     # Shapes after the traces: plotly skips shapes for subplots that are still empty.
     fig.add_vrect(x0=lo, x1=hi, fillcolor=METHOD_STYLE["none"]["color"], opacity=0.15, line_width=0, row=1, col=1)
     fig.add_hline(y=3.84, line={"color": c["faint"], "dash": "dot", "width": 2}, row=1, col=1)
-    fig.add_trace(go.Scatter(x=[theta, theta], y=[-1, y_top], mode="lines", name="Your θ",
+    floor = -0.08 * y_top  # room under 0, so the y axis's "0" sits clear of the x axis's labels
+    fig.add_trace(go.Scatter(x=[theta, theta], y=[floor, y_top], mode="lines", name="Your θ",
                              line={"color": METHOD_STYLE["partial"]["color"], "width": 3},
                              hovertemplate="your θ = %{x:.3g}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(x=[best], y=[0], mode="markers", name="Fitted θ (the minimum)",
@@ -156,10 +157,10 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
     fig.add_vline(x=float(intercepts["fixed"].iloc[0]), line={"color": c["population"], "dash": "dash", "width": 2},
                   row=1, col=2)
     style(fig, theme, height=height)
-    fig.update_layout(legend={"yref": "container", "y": 1.0, "yanchor": "top"}, margin={"t": 130})
     fig.update_annotations(font_size=FONT_SIZE)
+    legend_over_titles(fig, title_lines=2)
     fig.update_xaxes(title_text="θ = between-group SD ÷ residual SD", row=1, col=1)
-    fig.update_yaxes(title_text="Criterion above its minimum", range=[-1, y_top], row=1, col=1)
+    fig.update_yaxes(title_text="Criterion above its minimum", range=[floor, y_top], row=1, col=1)
     fig.update_xaxes(title_text=value_label, row=1, col=2)
     fig.update_yaxes(type="category", row=1, col=2)
     return fig
