@@ -68,6 +68,9 @@ def _template_name(theme: str, present: bool = False) -> str:
         base = pio.templates["plotly_dark" if kind == "dark" else "plotly_white"].layout
         axis = {"gridcolor": c["grid"], "zerolinecolor": c["grid"], "linecolor": c["grid"],
                 "automargin": True, "title": {"standoff": 12}}
+        # The y labels keep a little distance from the axis, so the lowest one never sits on the
+        # x axis's first label at the corner.
+        yaxis = {**axis, "ticklabelstandoff": 8}
         pio.templates[name] = go.layout.Template(layout={
             "colorway": base.colorway, "paper_bgcolor": c["paper"], "plot_bgcolor": c["plot"],
             "font": {"size": size, "color": c["text"], "family": FONT_FAMILY},
@@ -75,7 +78,7 @@ def _template_name(theme: str, present: bool = False) -> str:
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
                        "font": {"size": size if present else size - 1}},
             "hoverlabel": {"font": {"size": size - 1}},
-            "xaxis": axis, "yaxis": axis,
+            "xaxis": axis, "yaxis": yaxis,
             "annotationdefaults": {"font": {"color": c["text"]}},
         })
     return name

@@ -73,7 +73,8 @@ def test_figure_text_is_legible(tabs, server, path, mode):
 @pytest.mark.parametrize("walk", list(WALKTHROUGH_PATHS))
 def test_walkthrough_figure_text_is_legible(tabs, server, walk, mode):
     page = tabs[mode]
-    kit.open_app(page, server.url("walkthrough", path=walk, step=1, **MODES[mode]["params"]))
+    extra = "".join(f"&{k}={v}" for k, v in MODES[mode]["params"].items())
+    kit.open_app(page, f"{server.url('walkthrough')}?path={walk}&step=1{extra}")
     found = check(page, mode, f"walkthrough {walk} step 1")
     for step in range(2, WALKTHROUGH_PATHS[walk] + 1):
         before = kit.runs(page)
