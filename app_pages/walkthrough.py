@@ -139,7 +139,7 @@ def ask(path: lessons.Path, step: lessons.Step, facts_: dict) -> None:
 
 # -- the views: one control and one live figure per step -----------------------------------
 def show(fig, caption: str, key: str) -> None:
-    ui.show(fig, caption, key=key)
+    ui.show(fig, caption, key=key, screen=0.64)  # under the step's heading and control: fits one screen
 
 
 def sleep_frame():

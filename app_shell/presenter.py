@@ -49,7 +49,7 @@ html { font-size: clamp(18px, 1.2vw, 26px); }
 [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
 [data-testid="stMetricDelta"] { font-size: 0.95rem !important; }
 /* Data frames are drawn on a canvas with a fixed font: zoom the whole grid instead. */
-[data-testid="stDataFrame"] { zoom: 1.35; }
+[data-testid="stDataFrame"] { zoom: 1.35; max-width: calc(100% / 1.35) !important; }
 [data-testid="stTable"] table { font-size: 1rem; }
 .st-key-presenter_viewport { position: absolute; width: 0; height: 0; overflow: hidden; }
 </style>

@@ -165,7 +165,10 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         r = wide[wide["group"] == selected].iloc[0]
         traces.append(dict(type="scatter", x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
-                                 name=f"Selected: {selected}", text=["own", "mixed"], textposition="top center",
+                                 name=f"Selected: {selected}", text=["own", "mixed"],
+                                 # each label on its outer side, so the two never cover each other
+                                 textposition=["middle left", "middle right"] if r["intercept_none"] <= r["intercept_partial"]
+                                 else ["middle right", "middle left"],
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
     fig = go.Figure(data=traces, **FAST)
