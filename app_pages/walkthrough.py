@@ -210,7 +210,7 @@ def view_random_intercept(f: dict) -> None:
     fit = result.fit
     own = result.table.query("group == @subject and method == 'none'")["intercept"].iloc[0]
     fixed, random = fit.fixef["(Intercept)"], fit.ranef["Subject"].loc[subject, "(Intercept)"]
-    cols = st.columns(4)
+    cols = [c for row in (st.columns(2), st.columns(2)) for c in row]  # 2 × 2: labels not cut at 1366 px
     cols[0].metric("Fixed intercept", f"{fixed:.2f}")
     cols[1].metric(f"Random effect of {subject}", f"{random:+.2f}")
     cols[2].metric("Its intercept (red line)", f"{fixed + random:.2f}")
