@@ -44,6 +44,20 @@ def tabs(browser, server):
 
 
 def check(page, mode: str, where: str) -> list[str]:
+    """Problems with the figures on screen now, and in every other tab of the page (tabs hide figures)."""
+    found = _check_visible(page, mode, where)
+    tabs = page.locator('[data-testid="stMain"] [role="tab"]')
+    for i in range(tabs.count()):
+        tab = tabs.nth(i)
+        if tab.get_attribute("aria-selected") == "true":
+            continue
+        tab.click()
+        kit.wait_for_figures(page)
+        found += _check_visible(page, mode, f"{where} (tab {tab.inner_text().strip()})")
+    return found
+
+
+def _check_visible(page, mode: str, where: str) -> list[str]:
     figures = measure(page)
     found = [f"{where}: {p}" for p in figure_problems(figures, presenter=mode == "presenter")]
     if mode == "presenter":
