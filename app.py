@@ -39,6 +39,10 @@ SECTIONS = {
         st.Page("app_pages/your_model.py", title="Your model", icon=":material/edit_note:", url_path="your-model"),
         st.Page("app_pages/exercises.py", title="Exercises", icon=":material/assignment:", url_path="exercises"),
     ],
+    "Class mode": [
+        st.Page("app_pages/teach.py", title="Teach a class", icon=":material/co_present:", url_path="teach"),
+        st.Page("app_pages/join.py", title="Join a class", icon=":material/how_to_reg:", url_path="join"),
+    ],
 }
 
 page = st.navigation(SECTIONS)

@@ -2,6 +2,7 @@
 
     python benchmarks/load_test.py                        # N = 1, 10, 30, 60
     python benchmarks/load_test.py --clients 1,10 --moves 5 --max-seconds 60   # a quick look
+    python benchmarks/load_test.py --through-proxy --replicas 2 --clients 60,120  # behind HAProxy
 
 Each student is a light WebSocket client that speaks Streamlit's own protocol (the protobuf
 messages in `streamlit.proto`), not a browser tab: 60 Chromium tabs need more CPU than the
@@ -16,6 +17,12 @@ of all other widgets). Every client then replays that template with its own slid
 its own seed, so no two clients ask for the same simulation and the server's cross-session
 caches cannot flatter the result (a class that all uses the same seed is cheaper:
 `--same-seed`).
+
+With `--through-proxy` the replicas run behind the real HAProxy, as deployed (deploy/replicas.py,
+the config template of deploy/haproxy.cfg): each student first loads the page's HTML through
+the proxy, as a browser does, keeps the SERVERID cookie HAProxy sets, and opens its WebSocket
+with that cookie; HAProxy picks the replica (leastconn) and keeps the student on it. Without
+it, student i talks straight to replica i mod k (`--replicas k`), as behind an ideal balancer.
 
 Per N the test starts a fresh server, lets the clients arrive over `--ramp` seconds, and each
 client opens the page, then makes `--moves` slider moves with a think time between them. Per
@@ -36,10 +43,14 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import browser_kit as kit
+
+sys.path.insert(0, str(kit.ROOT))  # the repository root, for the deploy package
+from deploy import replicas as dep  # noqa: E402
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -120,6 +131,7 @@ class Results:
     finished_ms: list[float] = field(default_factory=list)
     open_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    replicas: dict[str, int] = field(default_factory=dict)  # students per replica (through the proxy)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -158,14 +170,40 @@ async def await_run(ws, started: float, timeout_s: float) -> Run:
             return run
 
 
+def load_page(base_url: str, page_path: str, timeout_s: float) -> tuple[str | None, str | None]:
+    """GET the page's HTML through the proxy as a browser does: (SERVERID cookie, replica)."""
+    request = urllib.request.Request(f"{base_url}/{page_path}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+        reply.read()
+        cookie = None
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            if name.strip() == dep.COOKIE:
+                cookie = rest.split(";", 1)[0]
+        return cookie, reply.headers.get(dep.REPLICA_HEADER)
+
+
 async def student(index: int, url: str, template: BackMsg, args, results: Results, stop_at: float) -> None:
     rng = random.Random(index)
     seed = None if args.same_seed else 1000 + index
     await asyncio.sleep(rng.uniform(0, args.ramp))
     value = int(_widget(template, args.slider).double_array_value.data[0])
+    base = url.replace("ws://", "http://").split("/_stcore")[0]
+    headers = {}
     try:
+        if args.through_proxy:
+            cookie, replica = await asyncio.to_thread(load_page, base, args.page, args.timeout)
+            if cookie is None:
+                results.error("no SERVERID cookie from the proxy")
+            else:
+                headers["Cookie"] = f"{dep.COOKIE}={cookie}"
         async with connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=args.timeout,
-                           origin=url.replace("ws://", "http://").split("/_stcore")[0]) as ws:
+                           origin=base, additional_headers=headers) as ws:
+            if args.through_proxy:
+                on = ws.response.headers.get(dep.REPLICA_HEADER)
+                results.replicas[on] = results.replicas.get(on, 0) + 1
+                if on != replica:
+                    results.error("WebSocket not on the page's replica")
             started = time.perf_counter()
             await ws.send(first_visit(template, args.page, seed))
             opened = await await_run(ws, started, args.timeout)
@@ -202,10 +240,19 @@ async def student(index: int, url: str, template: BackMsg, args, results: Result
 
 
 # -- the server's side ------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc); nan when unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 class ServerWatch(threading.Thread):
     """Samples the servers' memory (summed over replicas) and CPU time while the clients run."""
 
-    def __init__(self, servers: list[kit.StreamlitServer], every_s: float = 0.25):
+    def __init__(self, servers: list, every_s: float = 0.25):
         super().__init__(daemon=True)
         self.servers, self.every_s = servers, every_s
         self.peak_mb = 0.0
@@ -216,14 +263,7 @@ class ServerWatch(threading.Thread):
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of all server processes so far."""
-        total = 0.0
-        for server in self.servers:
-            try:
-                stat = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-            except (OSError, IndexError, ValueError):
-                return float("nan")
-        return total
+        return sum(cpu_seconds(server.process.pid) for server in self.servers)
 
     def run(self) -> None:
         while not self.done.is_set():
@@ -232,17 +272,23 @@ class ServerWatch(threading.Thread):
 
 
 def one_n(n: int, template: BackMsg, args) -> dict:
-    """Fresh servers, n students; student i talks to replica i mod k, as behind a load
-    balancer with sticky sessions."""
-    servers = [kit.StreamlitServer() for _ in range(args.replicas)]
+    """Fresh servers, n students. Through the proxy, HAProxy places each student; otherwise
+    student i talks to replica i mod k, as behind a load balancer with sticky sessions."""
+    deployment = dep.Deployment(args.replicas) if args.through_proxy else None
+    servers = deployment.replicas if deployment else [kit.StreamlitServer() for _ in range(args.replicas)]
     try:
-        for server in servers:
-            server.start()
-        urls = [f"ws://{kit.HOST}:{server.port}/_stcore/stream" for server in servers]
+        if deployment:
+            deployment.start()
+            urls = [f"ws://{kit.HOST}:{deployment.port}/_stcore/stream"]
+        else:
+            for server in servers:
+                server.start()
+            urls = [f"ws://{kit.HOST}:{server.port}/_stcore/stream" for server in servers]
         watch = ServerWatch(servers)
         idle_mb = watch.rss_mb()
         watch.start()
         cpu0, wall0 = watch.cpu_seconds(), time.perf_counter()
+        proxy_cpu0 = cpu_seconds(deployment.proxy.pid) if deployment else 0.0
         results = Results()
 
         async def everyone():
@@ -256,10 +302,14 @@ def one_n(n: int, template: BackMsg, args) -> dict:
             results.error("test stopped at --max-seconds")
         wall = time.perf_counter() - wall0
         cpu = watch.cpu_seconds() - cpu0
+        proxy_cpu = cpu_seconds(deployment.proxy.pid) - proxy_cpu0 if deployment else float("nan")
+        proxy_mb = deployment.proxy_rss_mb() if deployment else float("nan")
         watch.done.set()
         watch.join()
         end_mb = watch.rss_mb()
     finally:
+        if deployment:
+            deployment.stop()
         for server in servers:
             server.stop()
     fig_median, fig_p95 = kit.summary(results.figure_ms)
@@ -268,18 +318,26 @@ def one_n(n: int, template: BackMsg, args) -> dict:
             "done_median": done_median, "done_p95": done_p95,
             "open_median": kit.summary(results.open_ms)[0], "errors": results.errors,
             "idle_mb": idle_mb, "peak_mb": max(watch.peak_mb, end_mb), "end_mb": end_mb,
-            "cpu_cores": cpu / wall if wall else float("nan"), "wall_s": wall}
+            "cpu_cores": cpu / wall if wall else float("nan"), "wall_s": wall,
+            "proxy_cores": proxy_cpu / wall if wall else float("nan"), "proxy_mb": proxy_mb,
+            "per_replica": dict(sorted(results.replicas.items(), key=lambda kv: str(kv[0]))),
+            "load": ", ".join(f"{v:.1f}" for v in os.getloadavg())}
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], through_proxy: bool = False) -> str:
+    proxy_head = " students per replica | HAProxy CPU |" if through_proxy else ""
     lines = ["| students | moves | move → figure median | p95 | move → run done median | p95 | errors "
-             "| server RSS idle → peak | server CPU |",
-             "|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+             "| server RSS idle → peak | server CPU |" + proxy_head + " load average (1, 5, 15 min) at end |",
+             "|---:|---:|---:|---:|---:|---:|---|---:|---:|" + ("---|---:|" if through_proxy else "") + "---|"]
     for r in rows:
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "0"
+        proxy = ""
+        if through_proxy:
+            split = " / ".join(f"{k}: {v}" for k, v in r["per_replica"].items())
+            proxy = f" {split} | {r['proxy_cores']:.2f} cores |"
         lines.append(f"| {r['n']} | {r['moves']} | {r['fig_median']:.0f} ms | {r['fig_p95']:.0f} ms "
                      f"| {r['done_median']:.0f} ms | {r['done_p95']:.0f} ms | {errors} "
-                     f"| {r['idle_mb']:.0f} → {r['peak_mb']:.0f} MiB | {r['cpu_cores']:.2f} cores |")
+                     f"| {r['idle_mb']:.0f} → {r['peak_mb']:.0f} MiB | {r['cpu_cores']:.2f} cores |{proxy} {r['load']} |")
     return "\n".join(lines)
 
 
@@ -294,11 +352,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=30, help="seconds allowed for one run")
     parser.add_argument("--max-seconds", type=float, default=180, help="upper bound of one N's test")
     parser.add_argument("--same-seed", action="store_true", help="every student the same seed (shared caches)")
-    parser.add_argument("--replicas", type=int, default=1,
-                        help="servers on this machine; students split between them (sticky sessions)")
+    parser.add_argument("--replicas", type=int, default=None,
+                        help="servers on this machine; students split between them (sticky sessions); "
+                             "default 1, or 2 with --through-proxy")
+    parser.add_argument("--through-proxy", action="store_true",
+                        help="the replicas behind HAProxy (deploy/replicas.py; needs `haproxy` installed)")
     args = parser.parse_args(argv)
     args.clients = [int(n) for n in args.clients.split(",")]
     args.think = tuple(float(v) for v in args.think.split(","))
+    if args.replicas is None:
+        args.replicas = 2 if args.through_proxy else 1
+    if args.through_proxy and dep.haproxy_binary() is None:
+        parser.error("--through-proxy needs haproxy (Debian: apt-get install haproxy)")
     if max(args.clients) > 200:
         parser.error("at most 200 clients: this is a lecture, not a stress test")
     return args
@@ -312,16 +377,19 @@ def main(argv=None) -> int:
     print(f"page /{args.page}, slider {args.slider!r}, {args.moves} moves per student, think "
           f"{args.think[0]:g}-{args.think[1]:g} s, arrival over {args.ramp:g} s, "
           f"{'one seed for all' if args.same_seed else 'a seed per student'}, "
-          f"{args.replicas} server process{'es' if args.replicas > 1 else ''}", flush=True)
+          f"{args.replicas} server process{'es' if args.replicas > 1 else ''}"
+          f"{' behind HAProxy' if args.through_proxy else ''}", flush=True)
     rows = []
     for n in args.clients:
         rows.append(one_n(n, template, args))
         r = rows[-1]
         print(f"N={n}: {r['moves']} moves, figure median {r['fig_median']:.0f} ms p95 {r['fig_p95']:.0f} ms, "
               f"errors {r['errors'] or 0}, RSS peak {r['peak_mb']:.0f} MiB, CPU {r['cpu_cores']:.2f} cores, "
-              f"page open median {r['open_median']:.0f} ms", flush=True)
+              f"page open median {r['open_median']:.0f} ms"
+              + (f", per replica {r['per_replica']}, HAProxy CPU {r['proxy_cores']:.2f} cores"
+                 if args.through_proxy else "") + f", load average {r['load']}", flush=True)
     print()
-    print(table(rows))
+    print(table(rows, args.through_proxy))
     worst = rows[-1]
     met = worst["fig_p95"] < GOAL_P95_MS and not worst["errors"]
     print(f"\ngoal for N={worst['n']} (p95 < {GOAL_P95_MS} ms, no errors): {'met' if met else 'NOT met'}")

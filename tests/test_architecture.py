@@ -12,7 +12,7 @@ import lmm_core
 
 REPO = Path(__file__).resolve().parents[1]
 # Code built on the engine (tests of the engine itself may look inside it).
-OUTSIDE_ENGINE = ["app.py", "app_pages", "app_shell", "charts", "datasets", "teaching", "benchmarks"]
+OUTSIDE_ENGINE = ["app.py", "app_pages", "app_shell", "charts", "datasets", "classroom", "teaching", "benchmarks"]
 
 
 def lint_imports() -> Path:

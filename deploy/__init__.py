@@ -1,0 +1,1 @@
+"""Deployment: HAProxy in front of several app replicas (see replicas.py, compose.yaml)."""
