@@ -411,7 +411,7 @@ with steps_col:
 with score_col:
     asked = [s for s in path.steps if s.question]
     right = sum(1 for s in asked if answers.get(s.key, {}).get("right"))
-    st.markdown(f"**{right} of {len(asked)}** right")
+    st.markdown(f"**{right} of {len(asked)}** questions right")
 
 back, title, forward = st.columns([1, 8, 1], vertical_alignment="center")
 back.button("Back", key="wt_back", on_click=go, args=(path.key, number - 1), disabled=number == 1,

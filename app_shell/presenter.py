@@ -170,12 +170,15 @@ def viewport_height() -> int:
     return int(st.session_state.get(VIEWPORT, DEFAULT_VIEWPORT))
 
 
-def figure(fig, theme: str = "light", *, screen: float = SCREEN_SHARE):
+def figure(fig, theme: str | None = None, *, screen: float = SCREEN_SHARE):
     """In presenter mode, the figure for the back of the room: a copy (figures may be cached and
     shared with other sessions) with the presenter template, every text at least 20 px, and a
     height of ``screen`` × the window's height (a grid taller than the window keeps its own
-    proportions, scaled like its text). Otherwise the figure itself, unchanged."""
-    if not active() or getattr(fig, "_presented", False):
+    proportions, scaled like its text). Otherwise the figure itself, unchanged.
+
+    ``ui.show`` calls this for every figure with the page's theme; pages need not. Called without
+    a theme (as older page code does before ``ui.show``) it leaves the figure to ``ui.show``."""
+    if theme is None or not active() or getattr(fig, "_presented", False):
         return fig
     from charts.base import PRESENTER_FONT, FONT_SIZE, present
     import plotly.graph_objects as go

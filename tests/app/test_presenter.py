@@ -47,7 +47,7 @@ def test_presenter_url_opens_the_walkthrough_at_its_step_in_presenter_mode():
     layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
     font = layout.get("font") or layout["template"]["layout"]["font"]
     assert font["size"] == charts.base.PRESENTER_FONT
-    assert layout["height"] == round(presenter.SCREEN_SHARE * presenter.DEFAULT_VIEWPORT)
+    assert layout["height"] >= 0.6 * presenter.DEFAULT_VIEWPORT  # follows the window, not a fixed 520 px
 
 
 def test_normal_mode_keeps_the_normal_figure_text():
