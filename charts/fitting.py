@@ -29,14 +29,15 @@ def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = ""
         textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE, showscale=False, xgap=1, ygap=1,
         hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>",
     ))
-    style(fig, theme, height=height or max(260, 22 * len(rows) + 120), title=title)
+    # Room on top for the upright column names (about 0.6 em per character) and the title; the
+    # figure's height adds that room to 22 px per row, so the rows never get squeezed together.
+    longest = max((len(str(name)) for name in frame.columns), default=1)
+    top = (45 if title else 10) + round(0.6 * (FONT_SIZE - 4) * longest) + 14
+    style(fig, theme, height=height or max(260, 22 * len(rows) + top + 30), title=title)
     fig.update_yaxes(autorange="reversed", tickfont={"size": FONT_SIZE - 4}, type="category")
     # Column names read upwards, one per column, so long names never run into each other.
     fig.update_xaxes(side="top", tickangle=-90, tickfont={"size": FONT_SIZE - 4}, type="category")
-    # Room on top for the upright column names (about half an em per character) and the title.
-    longest = max((len(str(name)) for name in frame.columns), default=1)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": (45 if title else 10) + round(0.6 * (FONT_SIZE - 4) * longest) + 14,
-                              "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": top, "b": 10})
     return fig
 
 

@@ -77,7 +77,9 @@ def test_figure_text_is_legible(tabs, server, path, mode):
     page = tabs[mode]
     found = []
     for data in DATASETS if path != "welcome" else DATASETS[:1]:  # the welcome page shows all three
-        kit.open_app(page, server.url(path, data=data, **MODES[mode]["params"]))
+        # Long pages made of screens: all of them at once, so every figure is measured.
+        screens = {"screen": "All"} if path == "how-it-is-fitted" else {}
+        kit.open_app(page, server.url(path, data=data, **screens, **MODES[mode]["params"]))
         found += check(page, mode, f"{path or 'three-ways'} · {data}")
     assert not page.errors, f"JavaScript errors: {page.errors}"
     assert not found, "\n".join(found)
