@@ -29,24 +29,24 @@ class Screens:
             raw = st.session_state.get(key) if st.session_state.get(key) in options else "1"
         st.session_state[key] = raw
         self._options = options
-        nav, back, forward = st.columns([12, 1.3, 1.3], vertical_alignment="bottom")
+        nav, back, forward = st.columns([6, 1.4, 1.4], vertical_alignment="center")
         with nav:
             st.segmented_control(label, options, key=key, on_change=self._keep,
                                  format_func=self._label, help="One screen at a time for projecting; "
                                  "'All' shows the whole page. Keys: PageUp/PageDown (or ← → before clicking).")
         number = self.current
+        with nav:
+            st.markdown(f"**{number} of {len(self.titles)} · {self.titles[number - 1]}**" if number
+                        else "**The whole page** (every screen, one after the other)")
         back.button("Back", key=f"{key}_back", on_click=self._go, args=(-1,), disabled=number in (None, 1),
-                    width="stretch", icon=":material/arrow_back:")
+                    width="stretch")
         forward.button("Next", key=f"{key}_next", on_click=self._go, args=(1,), type="primary",
-                       disabled=number in (None, len(self.titles)), width="stretch",
-                       icon=":material/arrow_forward:")
+                       disabled=number in (None, len(self.titles)), width="stretch")
         st.query_params[key] = st.session_state.get(key) or "1"
         self._hide_others()
 
     def _label(self, option: str) -> str:
-        if option == ALL:
-            return ALL
-        return f"{option} · {self.titles[int(option) - 1]}"
+        return option  # numbers only, so nine screens fit on one row at 1366 px; the title is below
 
     @property
     def current(self) -> int | None:
