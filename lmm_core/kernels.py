@@ -15,7 +15,9 @@ Two kernels share one interface:
   case). Zᵀ Z is block diagonal, so every step is a stack of small q × q
   problems, one per group, done in a handful of vectorised numpy calls; nothing
   grows with the number of rows, and no (groups·q)² matrix is ever built.
-- ``GeneralKernel``: crossed or nested factors. Dense, slower, general.
+- ``GeneralKernel``: any terms, on one dense (Σ m_k q_k)² matrix. Slow; kept as the
+  plain reference that the tests hold ``blocked.BlockedKernel`` to. Crossed and nested
+  factors are fitted with ``BlockedKernel`` (lmm_core/blocked.py).
 """
 from __future__ import annotations
 
@@ -163,7 +165,12 @@ class OneFactorKernel:
         RXinv = np.linalg.inv(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
-        Linv = np.linalg.inv(L)
+        if self.q == 2:  # closed form: cheaper than LAPACK on a stack of 2 × 2 matrices
+            Linv = np.zeros_like(L)
+            d0, d1 = 1.0 / L[:, 0, 0], 1.0 / L[:, 1, 1]
+            Linv[:, 0, 0], Linv[:, 1, 1], Linv[:, 1, 0] = d0, d1, -L[:, 1, 0] * d0 * d1
+        else:
+            Linv = np.linalg.inv(L)
         LinvT = np.swapaxes(Linv, 1, 2)
         u = (LinvT @ (R[:, :, p:] - R[:, :, :p] @ beta[:, None]))[:, :, 0]  # u_j = L_j⁻ᵀ(c_j − R_j β)
         Minv = LinvT @ Linv

@@ -22,7 +22,9 @@ from scipy.optimize import minimize
 
 from .design import Design, TermData, build_design
 from .errors import DataError, FitError
-from .kernels import GeneralKernel, OneFactorKernel, lower_block, theta_pattern
+from .blocked import BlockedKernel
+from .kernels import OneFactorKernel, lower_block, theta_pattern
+from .lbfgsb import lbfgsb
 
 BIG = 1e100  # criterion value for a θ where the factorisation fails
 
@@ -128,7 +130,7 @@ class LinearMixedModel:
                 self.y, self.X, Z, first.codes, first.n_levels, np.concatenate(rows), np.concatenate(cols)
             )
         self.one_factor = False
-        return GeneralKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
+        return BlockedKernel(self.y, self.X, scaled, self.theta_offsets, self.patterns)
 
     def unscale_random(self, parts):
         """Per term (modes, covariances) of the scaled problem -> on the data's scale (b = D⁻¹ b̃)."""
@@ -164,7 +166,7 @@ class LinearMixedModel:
         return value if np.isfinite(value) else BIG
 
     def value_and_gradient(self, theta_scaled, reml: bool = True):
-        """Criterion and its exact gradient in the scaled parameters (one grouping factor);
+        """Criterion and its exact gradient in the scaled parameters (kernels with a gradient);
         BIG and a zero gradient where it fails."""
         theta = theta_scaled
         try:
@@ -172,7 +174,7 @@ class LinearMixedModel:
             grad = self.kernel.gradient(Lxy, state, reml, self.n)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return BIG, np.zeros_like(theta)
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        if not (math.isfinite(value) and np.isfinite(grad).all()):
             return BIG, np.zeros_like(theta)
         return value, grad
 
@@ -182,15 +184,18 @@ class LinearMixedModel:
             x0 = np.asarray(start, float) * self.row_scale  # a start of another shape is ignored
         x0 = np.maximum(x0, self.lower)
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
-        analytic = hasattr(self.kernel, "gradient")
-        function = self.value_and_gradient if analytic else self._objective
+        analytic = getattr(self.kernel, "has_gradient", True)
         evaluations, res = 0, None
         for _ in range(4):
             with np.errstate(all="ignore"):
-                res = minimize(
-                    function, x0, args=(reml,), jac=analytic or None, method="L-BFGS-B", bounds=bounds,
-                    options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50},
-                )
+                if analytic:
+                    res = lbfgsb(lambda x: self.value_and_gradient(x, reml), x0, self.lower,
+                                 ftol=1e-12, gtol=1e-6, maxiter=2000, maxls=50)
+                else:  # large multi-factor problems: a derivative-free quadratic-model method (like lme4's BOBYQA)
+                    res = minimize(
+                        self._objective, x0, args=(reml,), method="COBYQA", bounds=bounds,
+                        options={"initial_tr_radius": 0.25, "final_tr_radius": 1e-6, "maxfev": 5000},
+                    )
             evaluations += int(res.nfev)
             better = self._escape_zero(np.asarray(res.x, float), float(res.fun), reml)
             if better is None:
@@ -212,6 +217,8 @@ class LinearMixedModel:
         criterion depends on its square), so a gradient method can stop there although the
         optimum is inside. Probe small positive values; return a better start, or None."""
         zero = np.flatnonzero((self.lower == 0) & (theta <= 1e-8))
+        if zero.size == 0:
+            return None
         best, best_value = None, value - 1e-9 * max(1.0, abs(value))
         steps = (1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0)
         trials = [(i, s) for i in zero for s in steps] + [(zero, s) for s in steps]  # one at a time, then all
