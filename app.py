@@ -4,12 +4,16 @@ Run it with `streamlit run app.py`. Each page lives in its own file in `app_page
 to add one, create the file and list it below under a section.
 """
 
+import pandas as pd
 import streamlit as st
 
 from app_shell import presenter
 from app_shell import ui
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
+# Text columns held as Python strings, not Arrow: the app's frames are small, and there pandas'
+# Arrow strings cost a quarter of a lab slider move's CPU (same "str" dtype and behaviour).
+pd.set_option("mode.string_storage", "python")
 
 # The folder is app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
 # multipage layout and, on a direct link to a page, runs that file without this router.

@@ -183,8 +183,8 @@ def figure(fig, theme: str | None = None, *, screen: float = SCREEN_SHARE):
     from charts.base import PRESENTER_FONT, FONT_SIZE, present
     import plotly.graph_objects as go
 
-    fast = not getattr(fig, "_validate", True)
-    copy = go.Figure(fig.to_dict(), _validate=not fast) if fast else go.Figure(fig)
+    # A checked copy (also of plain-dict figures): presenter mode is one session, so its cost is fine.
+    copy = go.Figure(fig.to_dict())
     own = copy.layout.height or 450
     window = viewport_height()
     # The larger of: its share of the screen, and its own height scaled like its text (a long grid

@@ -164,7 +164,7 @@ class StreamlitServer:
 PROBE_JS = """
 (() => {
   if (window.__probe) return;
-  const probe = window.__probe = {runs: 0, keydown: 0, redraws: []};
+  const probe = window.__probe = {runs: 0, keydown: 0, redraws: [], finished: 0};
   document.addEventListener('keydown', () => { probe.keydown = performance.now(); }, true);
   // A cheap fingerprint of what a figure shows: per trace its size and a few values. Plotly
   // sometimes draws the same data twice (a resize after the update); the redraw that counts
@@ -191,6 +191,8 @@ PROBE_JS = """
     for (const m of mutations) {
       if (m.type === 'attributes' && m.target.getAttribute('data-test-script-state') === 'running') {
         probe.runs += 1;
+      } else if (m.type === 'attributes' && m.target.getAttribute('data-test-script-state') === 'notRunning') {
+        probe.finished = performance.now();  // the last run's end, on the page's clock
       }
     }
     watchFigures();
@@ -281,6 +283,17 @@ def press_and_time(page, key: str, direction: str | None = None, figure: int = 0
           const final = mine.at(-1)[2];
           return mine.find((r) => r[2] === final)[0] - window.__probe.keydown;
         }""", [before_redraws, figure])
+
+
+def time_page_load(page, url: str, timeout_ms: float = RUN_TIMEOUT_MS) -> float:
+    """Open `url` in `page`; return ms from the start of the navigation to the page fully drawn:
+    the later of the run's end and the last Plotly redraw (waited for until all figures have been
+    quiet for 300 ms). On the page's own clock, which starts at the navigation."""
+    open_app(page, url, timeout_ms=timeout_ms)
+    return page.evaluate("""() => {
+      const last = window.__probe.redraws.length ? window.__probe.redraws.at(-1)[0] : 0;
+      return Math.max(last, window.__probe.finished);
+    }""")
 
 
 def page_problems(page) -> list[str]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 
+import math
+from copy import deepcopy
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -105,23 +108,31 @@ def style(fig: go.Figure, theme: str = "light", *, height: int = 520, title: str
 def legend_over_titles(fig: go.Figure, title_lines: int = 1) -> go.Figure:
     """A legend above a grid of panels with titles: the legend sits just above the plotting area and
     Plotly makes room for as many legend rows as it needs (whatever the width of the screen); the
-    panels move down by the height of their titles, so a top-row title never runs into the legend."""
-    layout = fig.layout
-    height = layout.height or 450
-    margin = layout.margin
-    top = (margin.t if margin is not None and margin.t is not None else 30)
-    bottom = (margin.b if margin is not None and margin.b is not None else 60)
+    panels move down by the height of their titles, so a top-row title never runs into the legend.
+    Works on the plain layout of a PlainFigure without turning it into a checked figure."""
+    plain = getattr(fig, "_plain_layout", None) if isinstance(fig, PlainFigure) else None
+    layout = plain if plain is not None else fig.layout.to_plotly_json()
+    height = layout.get("height") or 450
+    margin = layout.get("margin") or {}
+    top = margin.get("t") if margin.get("t") is not None else 30
+    bottom = margin.get("b") if margin.get("b") is not None else 60
     plot_px = max(120.0, height - top - bottom - 90)  # -90: room the legend itself may take
     share = min(0.3, (FONT_SIZE * 1.45 * title_lines + 6) / plot_px)
-    for key in list(layout.to_plotly_json()):
-        if key.startswith("yaxis"):
-            lo, hi = layout[key].domain or (0, 1)
-            layout[key].domain = [lo * (1 - share), hi * (1 - share)]
-    for note in layout.annotations or ():
-        if note.yref == "paper" and note.yanchor == "bottom" and note.y is not None and 0 < note.y <= 1.0001:
-            note.y = note.y * (1 - share)  # subplot titles follow their panels
-    fig.update_layout(legend={"orientation": "h", "yref": "paper", "y": 1, "yanchor": "bottom", "x": 0,
-                              "xanchor": "left", "entrywidth": None})
+    update = {}
+    for key, axis in layout.items():
+        if key.startswith("yaxis") and isinstance(axis, dict):
+            lo, hi = axis.get("domain") or (0, 1)
+            update[key] = {"domain": [lo * (1 - share), hi * (1 - share)]}
+    notes = [dict(n) for n in layout.get("annotations") or ()]
+    for note in notes:  # subplot titles follow their panels
+        y = note.get("y")
+        if note.get("yref") == "paper" and note.get("yanchor") == "bottom" and y is not None and 0 < y <= 1.0001:
+            note["y"] = y * (1 - share)
+    update["annotations"] = notes
+    update["legend"] = {"orientation": "h", "yref": "paper", "y": 1, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    if plain is not None:
+        plain.get("legend", {}).pop("entrywidth", None)
+    fig.update_layout(update)
     return fig
 
 
@@ -193,7 +204,22 @@ _COLOR_PATHS = (("line", "color"), ("marker", "color"), ("marker", "line", "colo
 
 def _contrast_colors(fig: go.Figure, theme: str) -> None:
     """Swap every series colour that would be hard to see on this theme's background for
-    shown_color(...) (fills and translucent shades are checked as they show over the background)."""
+    shown_color(...) (fills and translucent shades are checked as they show over the background).
+    A PlainFigure's trace dicts are changed in place (no conversion to a checked figure)."""
+    plain = fig.__dict__.get("_plain_traces") if isinstance(fig, PlainFigure) else None
+    if plain is not None:
+        for trace in plain:
+            for path in _COLOR_PATHS:
+                holder = trace
+                for part in path[:-1]:
+                    holder = holder.get(part) if isinstance(holder, dict) else None
+                    if holder is None:
+                        break
+                if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
+                    better = shown_color(holder[path[-1]], theme)
+                    if better != holder[path[-1]]:
+                        holder[path[-1]] = better
+        return
     for trace in fig.data:
         for path in _COLOR_PATHS:
             holder = trace
@@ -259,6 +285,183 @@ def present(fig: go.Figure, theme: str = "light", *, height: int | None = None) 
         if contours is not None and getattr(contours, "labelfont", None) is not None and contours.labelfont.size:
             contours.labelfont.size = bigger(contours.labelfont.size)
     return fig
+
+
+def rounded(values, digits: int = 4) -> np.ndarray:
+    """Numbers for a figure, rounded to what the eye can tell apart: steps of 10^-digits of the
+    array's spread (at least 1% of its largest magnitude), far finer than a pixel; NaN kept.
+    Shorter JSON, and no 15-digit noise in hover labels."""
+    v = np.asarray(values, dtype=float)
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return v
+    scale = max(float(np.ptp(finite)), 0.01 * float(np.max(np.abs(finite))))
+    if scale == 0.0:
+        return v
+    return np.round(v, int(digits - np.floor(np.log10(scale))))
+
+
+class PlainFigure(go.Figure):
+    """A Plotly figure that keeps the plain trace and layout dicts a builder made.
+
+    ``go.Figure`` checks and copies every property of every trace and of the layout, even with
+    ``_validate=False`` (that only lets unknown names through), and ``to_dict`` deep-copies it all
+    again: for the 12-panel facet figure that was ten times the cost of the numbers in it. A
+    PlainFigure hands its dicts to the JSON encoder as they are. ``update_layout`` merges into the
+    plain layout (``a_b`` keys mean ``a.b``, as in Plotly). Anything else (``fig.data``,
+    ``fig.layout``, ``add_trace``, ``update_xaxes``, ...) first turns it into an ordinary, checked
+    figure, once, and then behaves exactly like ``go.Figure``.
+    """
+
+    _PLAIN_OK = frozenset({"update_layout", "to_dict", "to_plotly_json", "plain_layout"})
+
+    def __init__(self, traces=(), layout=None):
+        super().__init__(layout={"template": {}})  # not Plotly's default template: the plain layout names ours
+        self.__dict__["_plain_traces"] = [dict(t) for t in traces]
+        self.__dict__["_plain_layout"] = _merge({}, layout or {})
+
+    def __getattribute__(self, name):
+        if name[0] != "_" and name not in PlainFigure._PLAIN_OK:
+            object.__getattribute__(self, "_materialise")()
+        return object.__getattribute__(self, name)
+
+    def _materialise(self) -> None:
+        d = self.__dict__
+        traces, layout = d.get("_plain_traces"), d.get("_plain_layout")
+        if traces is None and layout is None:
+            return
+        d["_plain_traces"] = d["_plain_layout"] = None
+        if layout:
+            go.Figure.update_layout(self, layout)
+        if traces:
+            go.Figure.add_traces(self, traces)
+
+    def _is_plain(self) -> bool:
+        return self.__dict__.get("_plain_layout") is not None
+
+    def update_layout(self, dict1=None, overwrite=False, **kwargs):
+        if not self._is_plain() or overwrite:
+            self._materialise()
+            return go.Figure.update_layout(self, dict1, overwrite, **kwargs)
+        _merge(self.__dict__["_plain_layout"], dict1 or {})
+        _merge(self.__dict__["_plain_layout"], kwargs)
+        return self
+
+    def plain_layout(self) -> dict:
+        """The layout as JSON-ready dicts (the template given by name is looked up)."""
+        layout = _tree_copy(self.__dict__["_plain_layout"])
+        if isinstance(layout.get("template"), str):
+            layout["template"] = _template_json(layout["template"])
+        return layout
+
+    def to_dict(self):
+        if not self._is_plain():
+            return go.Figure.to_dict(self)
+        return {"data": [_tree_copy(t) for t in self.__dict__["_plain_traces"]], "layout": self.plain_layout()}
+
+    def to_plotly_json(self):
+        return self.to_dict()
+
+
+_TEMPLATE_JSON: dict[str, dict] = {}
+
+
+def _template_json(name: str) -> dict:
+    if name not in _TEMPLATE_JSON:
+        _TEMPLATE_JSON[name] = pio.templates[name].to_plotly_json()
+    return _TEMPLATE_JSON[name]
+
+
+def _merge(into: dict, update: dict) -> dict:
+    """Merge ``update`` into ``into`` as Plotly's update_layout does: nested dicts merge, other
+    values (lists too) replace, and a key ``a_b`` stands for ``a`` → ``b``."""
+    for key, value in update.items():
+        path = key.split("_") if "_" in key else [key]
+        target = into
+        for part in path[:-1]:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        last = path[-1]
+        if isinstance(value, dict):
+            if not isinstance(target.get(last), dict):
+                target[last] = {}
+            _merge(target[last], value)
+        else:
+            target[last] = value
+    return into
+
+
+def _tree_copy(value):
+    """A copy of nested dicts and lists that shares the numeric arrays in them (nothing mutates
+    those); text arrays and pandas columns become what the JSON encoder takes directly."""
+    if isinstance(value, dict):
+        return {k: _tree_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_tree_copy(v) for v in value]
+    if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "fiub":
+        return value.tolist()
+    return value
+
+
+def fast_figure(traces: list[dict], layout: dict | None = None, *, theme: str = "light", height: int = 520,
+                uirevision: str | None = "keep") -> go.Figure:
+    """A figure from plain trace dicts in one call, styled (see PlainFigure).
+
+    For builders on a slider's or page's hot path: Plotly's trace checks, ``make_subplots`` and
+    trace-by-trace ``add_trace`` cost more than all the statistics behind a figure. Trace property
+    names and values are not checked, so such builders need a test that renders them."""
+    return style(PlainFigure(traces, layout), theme, height=height, uirevision=uirevision)
+
+
+def facet_grid(n_panels: int, ncols: int, *, hspace: float = 0.02, vspace: float | None = None,
+               share_x: bool = True, share_y: bool = True, widths=None):
+    """Axes of a grid of panels (first row on top), laid out as make_subplots would, without it
+    and only for panels that exist. Returns (axis ids per panel, e.g. ("x3", "y3"), a layout dict
+    with the axes, the number of rows). Shared axes match the first panel's and carry tick labels
+    only in the left column (y) and under the lowest panel of each column (x). ``widths``:
+    relative column widths (one row only)."""
+    ncols = max(1, min(ncols, n_panels))
+    nrows = max(1, math.ceil(n_panels / ncols))
+    vspace = 0.28 / nrows if vspace is None else vspace
+    free = 1 - hspace * (ncols - 1)
+    widths = [free * w / sum(widths) for w in widths] if widths else [free / ncols] * ncols
+    height = (1 - vspace * (nrows - 1)) / nrows
+    ids, layout = [], {}
+    for i in range(n_panels):
+        row, col = divmod(i, ncols)
+        k = "" if i == 0 else str(i + 1)
+        x0, y1 = sum(widths[:col]) + col * hspace, 1 - row * (height + vspace)
+        xaxis = {"anchor": f"y{k}", "domain": _domain(x0, x0 + widths[col])}
+        yaxis = {"anchor": f"x{k}", "domain": _domain(y1 - height, y1)}
+        if share_x:
+            xaxis["showticklabels"] = i + ncols >= n_panels
+            if i:
+                xaxis["matches"] = "x"
+        if share_y:
+            yaxis["showticklabels"] = col == 0
+            if i:
+                yaxis["matches"] = "y"
+        layout[f"xaxis{k}"], layout[f"yaxis{k}"] = xaxis, yaxis
+        ids.append((f"x{k}", f"y{k}"))
+    return ids, layout, nrows
+
+
+def _domain(lo: float, hi: float) -> list[float]:
+    return [min(max(round(lo, 4), 0.0), 1.0), min(max(round(hi, 4), 0.0), 1.0)]
+
+
+def panel_titles(layout: dict, titles, *, size: int = FONT_SIZE) -> list[dict]:
+    """Annotations naming each panel above it (as make_subplots' subplot_titles)."""
+    out = []
+    for i, text in enumerate(titles):
+        k = "" if i == 0 else str(i + 1)
+        out.append({"text": text, "x": sum(layout[f"xaxis{k}"]["domain"]) / 2, "xref": "paper", "xanchor": "center",
+                    "y": layout[f"yaxis{k}"]["domain"][1], "yref": "paper", "yanchor": "bottom",
+                    "showarrow": False, "font": {"size": size}})
+    return out
 
 
 def nan_join(segments_x, segments_y):

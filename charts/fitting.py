@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, legend_over_titles, nan_join, palette, style
+from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, facet_grid, fast_figure, legend_over_titles,
+                   nan_join, palette, panel_titles, rounded, style)
 
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
@@ -51,22 +51,21 @@ def criterion_curve(curve: pd.DataFrame, *, best: float, chosen: float, chosen_v
                     theme: str = "light", x_label: str = "", height: int = 420) -> go.Figure:
     """The criterion against one SD ratio, its minimum (star) and the chosen value (dot)."""
     c = palette(theme)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=curve["ratio"], y=curve["criterion"], mode="lines", name="REML criterion",
-                             line={"color": c["population"], "width": LINE_WIDTH},
-                             hovertemplate="ratio %{x:.3g}<br>criterion %{y:.2f}<extra></extra>"))
     best_value = float(np.interp(best, curve["ratio"], curve["criterion"]))
-    fig.add_trace(go.Scatter(x=[best], y=[best_value], mode="markers", name="Minimum (the fit)",
-                             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR,
-                                     "line": {"width": 1, "color": c["text"]}},
-                             hovertemplate="best ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[chosen], y=[chosen_value], mode="markers", name="Your choice",
-                             marker={"symbol": "circle-open", "size": 22, "color": PARTIAL, "line": {"width": 4}},
-                             hovertemplate="your ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"))
-    style(fig, theme, height=height)
-    fig.update_xaxes(title_text=x_label, rangemode="tozero")
-    fig.update_yaxes(title_text="REML criterion (lower is better)")
-    return fig
+    traces = [
+        dict(type="scatter", x=rounded(curve["ratio"]), y=rounded(curve["criterion"], 6), mode="lines",
+             name="REML criterion", line={"color": c["population"], "width": LINE_WIDTH},
+             hovertemplate="ratio %{x:.3g}<br>criterion %{y:.2f}<extra></extra>"),
+        dict(type="scatter", x=[best], y=[best_value], mode="markers", name="Minimum (the fit)",
+             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR, "line": {"width": 1, "color": c["text"]}},
+             hovertemplate="best ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"),
+        dict(type="scatter", x=[chosen], y=[chosen_value], mode="markers", name="Your choice",
+             marker={"symbol": "circle-open", "size": 22, "color": PARTIAL, "line": {"width": 4}},
+             hovertemplate="your ratio %{x:.4g}<br>criterion %{y:.3f}<extra></extra>"),
+    ]
+    layout = {"xaxis": {"title": {"text": x_label}, "rangemode": "tozero"},
+              "yaxis": {"title": {"text": "REML criterion (lower is better)"}}}
+    return fast_figure(traces, layout, theme=theme, height=height)
 
 
 def criterion_contour(xs, ys, z, *, best: tuple[float, float], chosen: tuple[float, float], theme: str = "light",
@@ -75,23 +74,20 @@ def criterion_contour(xs, ys, z, *, best: tuple[float, float], chosen: tuple[flo
     rings, 1.96 is roughly a 95% region for each ratio on its own."""
     c = palette(theme)
     root = np.sqrt(np.maximum(np.asarray(z) - np.nanmin(z), 0.0))
-    fig = go.Figure(go.Contour(
-        x=xs, y=ys, z=root, colorscale="viridis", reversescale=True, ncontours=16,
-        contours={"showlabels": True, "labelfont": {"size": FONT_SIZE - 5, "color": c["text"]}},
-        colorbar={"title": {"text": "√(criterion − min)", "side": "right"}, "thickness": 14},
-        hovertemplate=f"{x_label}: %{{x:.3g}}<br>{y_label}: %{{y:.3g}}<br>√(criterion − min) %{{z:.2f}}<extra></extra>",
-        name="criterion",
-    ))
-    fig.add_trace(go.Scatter(x=[best[0]], y=[best[1]], mode="markers", name="Minimum (the fit)",
-                             marker={"symbol": "star", "size": 22, "color": TRUTH_COLOR,
-                                     "line": {"width": 1.5, "color": c["text"]}}))
-    fig.add_trace(go.Scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name="Your choice",
-                             marker={"symbol": "circle", "size": 16, "color": PARTIAL,
-                                     "line": {"width": 1.5, "color": c["text"]}}))
-    style(fig, theme, height=height)
-    fig.update_xaxes(title_text=x_label, showgrid=False)
-    fig.update_yaxes(title_text=y_label, showgrid=False)
-    return fig
+    traces = [
+        dict(type="contour", x=rounded(xs), y=rounded(ys), z=rounded(root), colorscale="Viridis", reversescale=True,
+             ncontours=16, contours={"showlabels": True, "labelfont": {"size": FONT_SIZE - 5, "color": c["text"]}},
+             colorbar={"title": {"text": "√(criterion − min)", "side": "right"}, "thickness": 14},
+             hovertemplate=f"{x_label}: %{{x:.3g}}<br>{y_label}: %{{y:.3g}}<br>√(criterion − min) %{{z:.2f}}<extra></extra>",
+             name="criterion"),
+        dict(type="scatter", x=[best[0]], y=[best[1]], mode="markers", name="Minimum (the fit)",
+             marker={"symbol": "star", "size": 22, "color": TRUTH_COLOR, "line": {"width": 1.5, "color": c["text"]}}),
+        dict(type="scatter", x=[chosen[0]], y=[chosen[1]], mode="markers", name="Your choice",
+             marker={"symbol": "circle", "size": 16, "color": PARTIAL, "line": {"width": 1.5, "color": c["text"]}}),
+    ]
+    layout = {"xaxis": {"title": {"text": x_label}, "showgrid": False},
+              "yaxis": {"title": {"text": y_label}, "showgrid": False}}
+    return fast_figure(traces, layout, theme=theme, height=height)
 
 
 def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str = "group",
@@ -99,33 +95,40 @@ def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str
     """Each group's conditional mode at the fit (hollow) and at the chosen θ (filled), one panel per
     random column. ``table``: columns group, name, best, chosen."""
     names = list(dict.fromkeys(table["name"]))
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.12)
+    ids, layout, _ = facet_grid(len(names), len(names), hspace=0.12, share_x=False, share_y=False)
     c = palette(theme)
     many = table["group"].nunique() > 30
-    for i, name in enumerate(names, start=1):
+    traces, shapes = [], []
+    for i, (name, (xa, ya)) in enumerate(zip(names, ids), start=1):
+        axes = {"xaxis": xa, "yaxis": ya}
         d = table[table["name"] == name].sort_values("best")
         pos = np.arange(len(d))
         sx, sy = nan_join([[b, ch] for b, ch in zip(d["best"], d["chosen"])], [[p, p] for p in pos])
-        fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", line={"color": c["faint"], "width": 2},
-                                 showlegend=False, hoverinfo="skip"), row=1, col=i)
+        traces.append(dict(type="scatter", x=rounded(sx), y=sy, mode="lines", line={"color": c["faint"], "width": 2},
+                           showlegend=False, hoverinfo="skip", **axes))
         for column, label, marker in (
             ("best", "At the fitted θ", {"symbol": "circle-open", "size": 9, "color": c["text"], "line": {"width": 2}}),
             ("chosen", "At your θ", {"symbol": "circle", "size": 9, "color": PARTIAL}),
         ):
-            fig.add_trace(go.Scatter(x=d[column], y=pos, mode="markers", name=label, legendgroup=column,
-                                     showlegend=i == 1, customdata=d["group"], marker=marker,
-                                     hovertemplate=f"{group_label} %{{customdata}}<br>{label.lower()}: "
-                                                   "%{x:.4g}<extra></extra>"), row=1, col=i)
-        fig.update_yaxes(tickvals=None if many else pos, ticktext=None if many else list(d["group"].astype(str)),
-                         showticklabels=not many, row=1, col=i,
-                         title_text=f"{group_label}s, sorted" if (many and i == 1) else None)
-        fig.add_vline(x=0, line={"color": c["population"], "dash": "dash", "width": 1.5}, row=1, col=i)
-        fig.update_xaxes(title_text="Conditional mode b̂", row=1, col=i)
+            traces.append(dict(type="scatter", x=rounded(d[column]), y=pos, mode="markers", name=label,
+                               legendgroup=column, showlegend=i == 1, customdata=d["group"].to_numpy(dtype=object),
+                               marker=marker, hovertemplate=f"{group_label} %{{customdata}}<br>{label.lower()}: "
+                                                            "%{x:.4g}<extra></extra>", **axes))
+        k = xa[1:]
+        yaxis = layout[f"yaxis{k}"]
+        yaxis.update({"showticklabels": not many, "tickfont": {"size": FONT_SIZE - 5}})
+        if not many:
+            yaxis.update({"tickvals": pos, "ticktext": list(d["group"].astype(str))})
+        if many and i == 1:
+            yaxis["title"] = {"text": f"{group_label}s, sorted"}
+        layout[f"xaxis{k}"]["title"] = {"text": "Conditional mode b̂"}
+        shapes.append({"type": "line", "xref": xa, "yref": f"{ya} domain", "x0": 0, "x1": 0, "y0": 0, "y1": 1,
+                       "line": {"color": c["population"], "dash": "dash", "width": 1.5}})
+    layout["shapes"] = shapes
+    layout["annotations"] = panel_titles(layout, names)
     n = table["group"].nunique()
-    style(fig, theme, height=height or int(min(620, max(360, 22 * n + 140))))
-    fig.update_yaxes(tickfont={"size": FONT_SIZE - 5})
-    legend_over_titles(fig)
-    return fig
+    fig = fast_figure(traces, layout, theme=theme, height=height or int(min(620, max(360, 22 * n + 140))))
+    return legend_over_titles(fig)
 
 
 def sd_profile(curve: pd.DataFrame, *, estimate: float, lower: float, upper: float, cutoff: float,

@@ -6,12 +6,31 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .base import FAST, FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, legend_over_titles, nan_join, palette, style
+from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, facet_grid, fast_figure,
+                   legend_over_titles, nan_join, palette, panel_titles, rounded, style)
 
 
 # -- three ways to pool ---------------------------------------------------------
+def _rows_by(frame: pd.DataFrame | None, keys: list[str]) -> dict:
+    """Row positions of ``frame`` per key (group as text, or (group, method)), without a groupby."""
+    if frame is None or frame.empty:
+        return {}
+    cols = [frame[k].astype(str).to_numpy() if k == "group" else frame[k].to_numpy() for k in keys]
+    labels = list(zip(*cols)) if len(cols) > 1 else cols[0]
+    out: dict = {}
+    for i, label in enumerate(labels):
+        out.setdefault(label, []).append(i)
+    return out
+
+
+def _columns_xy(frame: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of a frame as rounded arrays (rounded once per column, then sliced per panel)."""
+    if frame is None or frame.empty:
+        return np.array([]), np.array([])
+    return rounded(frame["x"].to_numpy(float)), rounded(frame["y"].to_numpy(float))
+
+
 def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, theme: str = "light",
                    x_label: str = "x", y_label: str = "y", ncols: int = 6, faint_lines: pd.DataFrame | None = None,
                    faint_obs: pd.DataFrame | None = None, height_per_row: int = 190) -> go.Figure:
@@ -20,68 +39,61 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
     ``obs`` has columns group, x, y; ``lines`` has group, method, x, y (two or more points per
     group and method). ``faint_lines`` (same shape) are drawn thin and pale, e.g. full-data fits;
     ``faint_obs`` (like ``obs``) are observations left out of the fit, drawn hollow.
+    Built from plain trace dicts in one Figure call (the landing page draws it on every visit).
     """
     groups = list(dict.fromkeys(obs["group"].astype(str)))
-    ncols = max(1, min(ncols, len(groups)))
-    nrows = math.ceil(len(groups) / ncols)
-    fig = make_subplots(rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True,
-                        subplot_titles=groups, horizontal_spacing=0.02, vertical_spacing=0.28 / max(nrows, 1))
+    ids, layout, nrows = facet_grid(len(groups), ncols)
     c = palette(theme)
-    obs_by = {g: d for g, d in obs.assign(group=obs["group"].astype(str)).groupby("group", sort=False)}
-    lines = lines.assign(group=lines["group"].astype(str))
-    line_by = {key: d for key, d in lines.groupby(["group", "method"], sort=False)}
-    faint_by = {}
-    if faint_lines is not None:
-        faint_by = {key: d for key, d in faint_lines.assign(group=faint_lines["group"].astype(str))
-                    .groupby(["group", "method"], sort=False)}
-    left_out = {}
-    if faint_obs is not None:
-        left_out = {g: d for g, d in faint_obs.assign(group=faint_obs["group"].astype(str)).groupby("group", sort=False)}
+    obs_by, line_by = _rows_by(obs, ["group"]), _rows_by(lines, ["group", "method"])
+    faint_by, left_by = _rows_by(faint_lines, ["group", "method"]), _rows_by(faint_obs, ["group"])
+    obs_x, obs_y = _columns_xy(obs)
+    line_x, line_y = _columns_xy(lines)
+    faint_x, faint_y = _columns_xy(faint_lines)
+    left_x, left_y = _columns_xy(faint_obs)
+    traces, titles = [], panel_titles(layout, groups, size=FONT_SIZE - 2)
     shown_left = False
-    for i, g in enumerate(groups):
-        row, col = i // ncols + 1, i % ncols + 1
+    for i, (g, (xa, ya)) in enumerate(zip(groups, ids)):
+        axes = {"xaxis": xa, "yaxis": ya}
         for m in methods:
-            d = faint_by.get((g, m))
-            if d is not None:
-                fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="lines", hoverinfo="skip", showlegend=False,
-                                         line={"color": METHOD_STYLE[m]["color"], "width": 1.5, "dash": "solid"},
-                                         opacity=0.35, legendgroup=m, name=f"{m} (all data)"), row=row, col=col)
-        d = left_out.get(g)
-        if d is not None:
-            fig.add_trace(go.Scatter(
-                x=d["x"], y=d["y"], mode="markers", name="Held back (not used by the fit)", legendgroup="left",
-                showlegend=i == 0 or not shown_left, marker={"color": c["points"], "size": 7, "symbol": "circle-open"},
-                hovertemplate=f"{g} (left out)<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>"),
-                row=row, col=col)
+            rows = faint_by.get((g, m))
+            if rows is not None:
+                traces.append(dict(type="scatter", x=faint_x[rows], y=faint_y[rows], mode="lines", hoverinfo="skip", showlegend=False,
+                                   line={"color": METHOD_STYLE[m]["color"], "width": 1.5, "dash": "solid"},
+                                   opacity=0.35, legendgroup=m, name=f"{m} (all data)", **axes))
+        rows = left_by.get(g)
+        if rows is not None:
+            traces.append(dict(
+                type="scatter", x=left_x[rows], y=left_y[rows], mode="markers", name="Held back (not used by the fit)",
+                legendgroup="left", showlegend=i == 0 or not shown_left,
+                marker={"color": c["points"], "size": 7, "symbol": "circle-open"},
+                hovertemplate=f"{g} (left out)<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>", **axes))
             shown_left = True
-        d = obs_by.get(g)
-        if d is not None:
-            fig.add_trace(go.Scatter(
-                x=d["x"], y=d["y"], mode="markers", name="Observations", legendgroup="obs", showlegend=i == 0,
-                marker={"color": c["points"], "size": 7},
-                hovertemplate=f"{g}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>"), row=row, col=col)
+        rows = obs_by.get(g)
+        if rows is not None:
+            traces.append(dict(
+                type="scatter", x=obs_x[rows], y=obs_y[rows], mode="markers", name="Observations", legendgroup="obs",
+                showlegend=i == 0, marker={"color": c["points"], "size": 7},
+                hovertemplate=f"{g}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.3g}}<extra></extra>", **axes))
         for m in methods:
-            d = line_by.get((g, m))
-            if d is None or d["y"].isna().all():
+            rows = line_by.get((g, m))
+            if rows is None or np.isnan(line_y[rows]).all():
                 continue
             s = METHOD_STYLE[m]
-            fig.add_trace(go.Scatter(
-                x=d["x"], y=d["y"], mode="lines", name=s["name"], legendgroup=m, showlegend=i == 0,
+            traces.append(dict(
+                type="scatter", x=line_x[rows], y=line_y[rows], mode="lines", name=s["name"], legendgroup=m, showlegend=i == 0,
                 line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
-                hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>"),
-                row=row, col=col)
-    style(fig, theme, height=max(320, 110 + nrows * height_per_row))
-    fig.update_layout(margin={"t": 40, "b": 70, "l": 80})
-    fig.update_annotations(font_size=FONT_SIZE - 2)
-    legend_over_titles(fig)
-    fig.update_yaxes(matches="y")
-    fig.update_xaxes(matches="x")
+                hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>",
+                **axes))
     # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
     # and left edges (the margins' full width away from the panels), clear of the tick labels.
-    fig.add_annotation(text=x_label, x=0.5, y=0, yref="paper", xref="paper", yshift=-70, yanchor="bottom",
-                       showarrow=False, font={"size": FONT_SIZE})
-    fig.add_annotation(text=y_label, x=0, y=0.5, xref="paper", yref="paper", xshift=-80, xanchor="left",
-                       textangle=-90, showarrow=False, font={"size": FONT_SIZE})
+    titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -70,
+                   "yanchor": "bottom", "showarrow": False, "font": {"size": FONT_SIZE}})
+    titles.append({"text": y_label, "x": 0, "y": 0.5, "xref": "paper", "yref": "paper", "xshift": -80,
+                   "xanchor": "left", "textangle": -90, "showarrow": False, "font": {"size": FONT_SIZE}})
+    layout["annotations"] = titles
+    fig = fast_figure(traces, layout, theme=theme, height=max(320, 110 + nrows * height_per_row))
+    fig.update_layout(margin={"t": 40, "b": 70, "l": 80})
+    legend_over_titles(fig)
     return fig
 
 
@@ -95,7 +107,7 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
     text = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
-    return dict(type="scatter", x=xs, y=ys, mode="lines+markers", name=name, showlegend=showlegend,
+    return dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines+markers", name=name, showlegend=showlegend,
                       line={"color": color, "width": width},
                       marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": color},
                       text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
@@ -120,7 +132,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     marker_size, arrow_width = (6, 1.0) if dense else (9, 2.0)
     traces = []  # one Figure(...) call at the end: adding traces one by one costs more than building them
     if reference is not None:
-        traces.append(dict(type="scatter", x=reference["intercept"].to_numpy(float), y=reference["slope"].to_numpy(float), mode="markers", name=reference_name,
+        traces.append(dict(type="scatter", x=rounded(reference["intercept"]), y=rounded(reference["slope"]), mode="markers", name=reference_name,
                                  marker={"color": METHOD_STYLE["partial"]["color"], "size": marker_size + 4,
                                          "symbol": "diamond-open", "opacity": 0.45, "line": {"width": 1.5}},
                                  text=reference["group"].to_numpy(dtype=object), hovertemplate="%{text}: all data<extra></extra>"))
@@ -130,9 +142,10 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     ):
         if len(rings):
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
-            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, line=line))
+            traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", hoverinfo="skip", name=name,
+                               line=line))
     est = wide[wide["estimable"]]
-    hover_by_group = {r.group: _group_hover(r) for r in wide.itertuples()}
+    hover_by_group = {row[0]: _hover_fields(*row) for row in _rows(wide)}
     # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
@@ -142,17 +155,20 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         d = est if m == "none" else wide
         s = METHOD_STYLE[m]
         traces.append(dict(type="scatter",
-            x=d[f"intercept_{col}"].to_numpy(float), y=d[f"slope_{col}"].to_numpy(float), mode="markers", name=s["short"].capitalize(),
+            x=rounded(d[f"intercept_{col}"]), y=rounded(d[f"slope_{col}"]), mode="markers", name=s["short"].capitalize(),
             marker={"color": s["color"], "size": marker_size, "symbol": s["symbol"],
                     "line": {"width": 0.5 if dense else 1, "color": c["paper"]}},
-            text=np.array([hover_by_group[g] for g in d["group"]], dtype=object),
-            hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
+            # The words of the hover label once in the template, per point only its values
+            # (customdata[0] is the group, as clicked_group expects): a third of the map's JSON.
+            customdata=np.array([hover_by_group[g] for g in d["group"]], dtype=object),
+            hovertemplate=HOVER_TEMPLATE))
     if truth is not None:
-        traces.append(dict(type="scatter", x=truth["intercept"].to_numpy(float), y=truth["slope"].to_numpy(float), mode="markers", name="Truth",
+        traces.append(dict(type="scatter", x=rounded(truth["intercept"]), y=rounded(truth["slope"]), mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
                                  text=truth["group"].to_numpy(dtype=object), hovertemplate="%{text}: truth<extra></extra>"))
-    comp = table[table["method"] == "complete"].iloc[0]
+    first_complete = int(np.flatnonzero(table["method"].to_numpy(dtype=object) == "complete")[0])
+    comp = {c_: float(table[c_].to_numpy()[first_complete]) for c_ in ("intercept", "slope")}
     traces.append(dict(type="scatter", x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
                              name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
@@ -171,8 +187,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  else ["middle right", "middle left"],
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
-    fig = go.Figure(data=traces, **FAST)
-    style(fig, theme, height=height)
+    fig = fast_figure(traces, theme=theme, height=height)
     # The legend wraps its entries to the width it has (fixed-width entries cut long names off).
     fig.update_layout(xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
     return fig
@@ -189,61 +204,95 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     wide["size"] = 7 + 13 * np.sqrt(wide["n"] / wide["n"].max())
     est = wide[wide["estimable"]]
     top, bottom = 1.0, 0.0
-    hover = [_group_hover(r) for r in est.itertuples()]
-    fig = go.Figure()
-    fig.add_trace(_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
-                               bottom + est["offset"], METHOD_STYLE["partial"]["color"],
-                               "Shrinkage: own estimate → mixed model", hover, width=1.5))
+    hover = [_group_hover(*row) for row in _rows(est)]
+    traces = [_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
+                           bottom + est["offset"], METHOD_STYLE["partial"]["color"],
+                           "Shrinkage: own estimate → mixed model", hover, width=1.5)]
     for m, y, d in (("none", top, est), ("partial", bottom, wide)):
         s = METHOD_STYLE[m]
-        fig.add_trace(go.Scatter(
-            x=d[f"{coefficient}_{m}"], y=y + d["offset"], mode="markers", name=s["name"],
-            marker={"color": s["color"], "size": d["size"], "symbol": s["symbol"],
-                    "line": {"width": 1, "color": c["paper"]}},
-            text=[_group_hover(r) for r in d.itertuples()],
-            hovertemplate="%{text}<extra></extra>", customdata=d["group"]))
-    # The label sits inside the plot, under the empty band below the bottom row: above the plot
-    # it ran into the legend.
-    fig.add_vline(x=population, line={"color": c["population"], "width": 2, "dash": "dash"},
-                  annotation_text="fixed effect", annotation_position="bottom right")
+        traces.append(dict(
+            type="scatter", x=rounded(d[f"{coefficient}_{m}"]), y=rounded(y + d["offset"]), mode="markers",
+            name=s["name"], marker={"color": s["color"], "size": rounded(d["size"], 2), "symbol": s["symbol"],
+                                    "line": {"width": 1, "color": c["paper"]}},
+            text=[_group_hover(*row) for row in _rows(d)],
+            hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
-        fig.add_trace(go.Scatter(x=[r[f"{coefficient}_none"], r[f"{coefficient}_partial"]], y=[top, bottom],
-                                 mode="markers", name=f"Selected: {selected}", hoverinfo="skip",
-                                 marker={"size": 22, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}}))
-    style(fig, theme, height=height)
-    fig.update_yaxes(tickvals=[top, bottom], ticktext=["Own estimate<br>(no pooling)", "Mixed model<br>(partial pooling)"],
-                     range=[-0.4, 1.4], zeroline=False)
-    fig.update_xaxes(title_text=label)
-    return fig
+        traces.append(dict(type="scatter", x=[r[f"{coefficient}_none"], r[f"{coefficient}_partial"]], y=[top, bottom],
+                           mode="markers", name=f"Selected: {selected}", hoverinfo="skip",
+                           marker={"size": 22, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}}))
+    # The fixed effect as a dashed vertical line over the whole plot, labelled inside its foot (above
+    # the plot the label ran into the legend).
+    layout = {"shapes": [{"type": "line", "xref": "x", "yref": "y domain", "x0": population, "x1": population,
+                          "y0": 0, "y1": 1, "line": {"color": c["population"], "width": 2, "dash": "dash"}}],
+              "annotations": [{"text": "fixed effect", "x": population, "xref": "x", "y": 0, "yref": "y domain",
+                               "yanchor": "bottom", "xanchor": "left", "xshift": 4, "showarrow": False}],
+              "yaxis": {"tickvals": [top, bottom], "ticktext": ["Own estimate<br>(no pooling)",
+                                                                "Mixed model<br>(partial pooling)"],
+                        "range": [-0.4, 1.4], "zeroline": False},
+              "xaxis": {"title": {"text": label}}}
+    return fast_figure(traces, layout, theme=theme, height=height)
 
 
 def _wide(table: pd.DataFrame) -> pd.DataFrame:
-    """group-level frame with intercept_/slope_ columns for no and partial pooling."""
-    none = table[table["method"] == "none"].set_index("group")
-    part = table[table["method"] == "partial"].set_index("group")
+    """group-level frame with intercept_/slope_ columns for no and partial pooling (numpy inside:
+    this runs on every lab slider move)."""
+    method = table["method"].to_numpy(dtype=object)
+    group = table["group"].astype(str).to_numpy(dtype=object)
+    part, none = np.flatnonzero(method == "partial"), np.flatnonzero(method == "none")
+    where_none = {g: i for g, i in zip(group[none], none)}
+    rows = np.array([where_none.get(g, -1) for g in group[part]], dtype=int)
+    has = rows >= 0
+
+    def own(column: str, fill):
+        values = table[column].to_numpy()
+        out = np.full(len(part), fill, dtype=float if fill is np.nan else bool)
+        out[has] = values[rows[has]]
+        return out
+
+    def partial(column: str) -> np.ndarray:
+        return table[column].to_numpy(float)[part]
+
     wide = pd.DataFrame({
-        "group": part.index.astype(str),
-        "n": part["n"].to_numpy(),
-        "estimable": none["estimable"].reindex(part.index).fillna(False).astype(bool).to_numpy(),
-        "intercept_none": none["intercept"].reindex(part.index).to_numpy(float),
-        "slope_none": none["slope"].reindex(part.index).to_numpy(float),
-        "intercept_partial": part["intercept"].to_numpy(float),
-        "slope_partial": part["slope"].to_numpy(float),
+        "group": pd.array(group[part], dtype=str),
+        "n": table["n"].to_numpy()[part],
+        "estimable": own("estimable", False),
+        "intercept_none": own("intercept", np.nan),
+        "slope_none": own("slope", np.nan),
+        "intercept_partial": partial("intercept"),
+        "slope_partial": partial("slope"),
     })
-    moved = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
-                     np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
-    wide["moved"] = moved
-    return wide.reset_index(drop=True)
+    wide["moved"] = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
+                             np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
+    return wide
 
 
-def _group_hover(r) -> str:
-    def fmt(v):
-        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+def _fmt(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 
-    own = f"({fmt(r.intercept_none)}, {fmt(r.slope_none)})" if r.estimable else "cannot be estimated alone"
-    return (f"<b>{r.group}</b> (n = {r.n})<br>own estimate: {own}<br>"
-            f"mixed model: ({fmt(r.intercept_partial)}, {fmt(r.slope_partial)})<br>moved: {fmt(r.moved)}")
+
+_HOVER_COLUMNS = ["group", "n", "estimable", "intercept_none", "slope_none", "intercept_partial", "slope_partial",
+                  "moved"]
+
+
+def _rows(wide: pd.DataFrame):
+    """The hover columns of ``_wide`` row by row as plain Python values (itertuples costs more)."""
+    return zip(*(wide[c].tolist() for c in _HOVER_COLUMNS))
+
+
+def _hover_fields(group, n, estimable, int_none, slope_none, int_partial, slope_partial, moved) -> list:
+    """[group, n, own estimate, mixed model's estimate, distance moved] as HOVER_TEMPLATE shows them."""
+    own = f"({_fmt(int_none)}, {_fmt(slope_none)})" if estimable else "cannot be estimated alone"
+    return [group, int(n), own, f"({_fmt(int_partial)}, {_fmt(slope_partial)})", _fmt(moved)]
+
+
+HOVER_TEMPLATE = ("<b>%{customdata[0]}</b> (n = %{customdata[1]})<br>own estimate: %{customdata[2]}<br>"
+                  "mixed model: %{customdata[3]}<br>moved: %{customdata[4]}<extra></extra>")
+
+
+def _group_hover(*row) -> str:
+    g, n, own, mixed, moved = _hover_fields(*row)
+    return f"<b>{g}</b> (n = {n})<br>own estimate: {own}<br>mixed model: {mixed}<br>moved: {moved}"
 
 
 # -- distributions of group coefficients -------------------------------------------
@@ -259,7 +308,10 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
     The panels are laid out by hand (x axes side by side, one shared y axis) rather than
     with make_subplots, which costs more than the rest of the figure on a live redraw.
     """
-    coefs = list(dict.fromkeys(values["coefficient"]))
+    coef_of = values["coefficient"].to_numpy(dtype=object)
+    method_of = values["method"].to_numpy(dtype=object)
+    value_of = values["value"].to_numpy(float)
+    coefs = list(dict.fromkeys(coef_of))
     labels = labels or {}
     k = max(len(coefs), 1)
     gap = 0.08
@@ -276,16 +328,16 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
                                       "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": FONT_SIZE}})
         for method, name, color in DIST_ORDER:
-            v = values[(values["coefficient"] == coef) & (values["method"] == method)]["value"].dropna()
-            if v.empty:
+            v = value_of[(coef_of == coef) & (method_of == method)]
+            v = v[~np.isnan(v)]
+            if v.size == 0:
                 continue
-            traces.append(dict(type="violin", x=v.to_numpy(), name=name, orientation="h", xaxis=axis, yaxis="y",
+            traces.append(dict(type="violin", x=rounded(v), name=name, orientation="h", xaxis=axis, yaxis="y",
                                line={"color": color}, fillcolor=color, opacity=0.55, points=False,
                                meanline={"visible": True}, box={"visible": False}, legendgroup=method,
                                showlegend=False, spanmode="hard", hoveron="violins",
                                hovertemplate=f"{name}<extra></extra>"))
-    fig = go.Figure(data=traces, layout=layout, **FAST)
-    style(fig, theme, height=height)
+    fig = fast_figure(traces, layout, theme=theme, height=height)
     # The violins are named on the y axis, so no legend is needed.
     fig.update_layout(showlegend=False, margin={"t": 50},
                       yaxis={"autorange": "reversed", "type": "category"})
@@ -295,12 +347,11 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
 def bar_compare(frame: pd.DataFrame, *, x: str, y: str, color_by: str, theme: str = "light",
                 y_label: str = "", height: int = 360) -> go.Figure:
     """Grouped bars, coloured by pooling method where ``color_by`` holds method names."""
-    fig = go.Figure()
+    traces = []
     for method, d in frame.groupby(color_by, sort=False):
         s = METHOD_STYLE.get(method, {"name": str(method), "color": TRUTH_COLOR})
-        fig.add_trace(go.Bar(x=d[x], y=d[y], name=s["name"], marker_color=s["color"],
-                             hovertemplate=f"{s['name']}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
-    style(fig, theme, height=height)
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text=y_label)
-    return fig
+        traces.append(dict(type="bar", x=d[x].to_numpy(dtype=object), y=rounded(d[y]), name=s["name"],
+                           marker={"color": s["color"]},
+                           hovertemplate=f"{s['name']}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
+    return fast_figure(traces, {"barmode": "group", "yaxis": {"title": {"text": y_label}}}, theme=theme,
+                       height=height)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .base import FONT_SIZE, LINE_WIDTH, METHOD_STYLE, legend_over_titles, nan_join, palette, style
+from .base import (LINE_WIDTH, METHOD_STYLE, facet_grid, fast_figure, legend_over_titles, nan_join, palette,
+                   panel_titles, rounded)
 from .pooling import pooling_facets
 
 # Okabe-Ito colours not used by the pooling methods, for the three kinds of prediction.
@@ -22,11 +22,15 @@ PREDICTION_STYLE = {
 }
 
 
-def _line(x, y, method: str, name: str | None = None, showlegend: bool = True) -> go.Scatter:
+def _line(x, y, method: str, name: str | None = None, showlegend: bool = True) -> dict:
     s = METHOD_STYLE[method]
-    return go.Scatter(x=x, y=y, mode="lines", name=name or s["name"], showlegend=showlegend,
-                      line={"color": s["color"], "width": LINE_WIDTH + 1, "dash": s["dash"]},
-                      hovertemplate=f"{s['short']}: %{{y:.4g}}<extra></extra>")
+    return dict(type="scatter", x=rounded(x), y=rounded(y), mode="lines", name=name or s["name"],
+                showlegend=showlegend, line={"color": s["color"], "width": LINE_WIDTH + 1, "dash": s["dash"]},
+                hovertemplate=f"{s['short']}: %{{y:.4g}}<extra></extra>")
+
+
+def _titles(x_label: str, y_label: str) -> dict:
+    return {"xaxis": {"title": {"text": x_label}}, "yaxis": {"title": {"text": y_label}}}
 
 
 def one_line(obs: pd.DataFrame, line: pd.DataFrame, *, connect_groups: bool = False, theme: str = "light",
@@ -35,20 +39,18 @@ def one_line(obs: pd.DataFrame, line: pd.DataFrame, *, connect_groups: bool = Fa
 
     ``obs``: group, x, y. ``line``: x, y (its two ends)."""
     c = palette(theme)
-    fig = go.Figure()
+    traces = []
     if connect_groups:
         parts = [d.sort_values("x") for _, d in obs.groupby("group", sort=False, observed=True)]
         xs, ys = nan_join([d["x"] for d in parts], [d["y"] for d in parts])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="One group's points, joined",
-                                 line={"color": c["faint"], "width": 1.5}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=obs["x"], y=obs["y"], mode="markers", name="Observations",
-                             marker={"color": c["points"], "size": 8}, text=obs["group"],
-                             hovertemplate="%{text}<br>%{x}: %{y:.4g}<extra></extra>"))
-    fig.add_trace(_line(line["x"], line["y"], "complete"))
-    style(fig, theme, height=height)
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
-    return fig
+        traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines",
+                           name="One group's points, joined", line={"color": c["faint"], "width": 1.5},
+                           hoverinfo="skip"))
+    traces.append(dict(type="scatter", x=rounded(obs["x"]), y=rounded(obs["y"]), mode="markers", name="Observations",
+                       marker={"color": c["points"], "size": 8}, text=obs["group"].astype(str).to_numpy(dtype=object),
+                       hovertemplate="%{text}<br>%{x}: %{y:.4g}<extra></extra>"))
+    traces.append(_line(line["x"], line["y"], "complete"))
+    return fast_figure(traces, _titles(x_label, y_label), theme=theme, height=height)
 
 
 def means_and_line(obs: pd.DataFrame, means: pd.DataFrame, line: pd.DataFrame, *, show_points: bool = True,
@@ -57,21 +59,18 @@ def means_and_line(obs: pd.DataFrame, means: pd.DataFrame, line: pd.DataFrame, *
 
     ``means``: x, mean, sd, n."""
     c = palette(theme)
-    fig = go.Figure()
+    traces = []
     if show_points:
-        fig.add_trace(go.Scatter(x=obs["x"], y=obs["y"], mode="markers", name="Observations",
-                                 marker={"color": c["faint"], "size": 7}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(
-        x=means["x"], y=means["mean"], mode="markers", name="Mean of the day (bars: ±1 SD)",
-        marker={"color": c["population"], "size": 14, "symbol": "square"},
-        error_y={"type": "data", "array": means["sd"], "color": c["population"], "thickness": 2, "width": 6},
-        customdata=means[["sd", "n"]],
+        traces.append(dict(type="scatter", x=rounded(obs["x"]), y=rounded(obs["y"]), mode="markers",
+                           name="Observations", marker={"color": c["faint"], "size": 7}, hoverinfo="skip"))
+    traces.append(dict(
+        type="scatter", x=rounded(means["x"]), y=rounded(means["mean"]), mode="markers",
+        name="Mean of the day (bars: ±1 SD)", marker={"color": c["population"], "size": 14, "symbol": "square"},
+        error_y={"type": "data", "array": rounded(means["sd"]), "color": c["population"], "thickness": 2, "width": 6},
+        customdata=np.column_stack([rounded(means["sd"]), means["n"].to_numpy(float)]),
         hovertemplate="%{x}: mean %{y:.4g}<br>SD %{customdata[0]:.3g}, n = %{customdata[1]}<extra></extra>"))
-    fig.add_trace(_line(line["x"], line["y"], "complete", name="Line through the means"))
-    style(fig, theme, height=height)
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
-    return fig
+    traces.append(_line(line["x"], line["y"], "complete", name="Line through the means"))
+    return fast_figure(traces, _titles(x_label, y_label), theme=theme, height=height)
 
 
 def facets_with_hidden(kept: pd.DataFrame, hidden: pd.DataFrame, lines: pd.DataFrame, *, methods=("complete", "none"),
@@ -91,7 +90,7 @@ def three_predictions(curves: pd.DataFrame, observed: pd.DataFrame, shown: pd.Da
     ``curves``: x, fit, lower, upper, kind. ``observed``: all the group's points (x, y);
     ``shown``: those the partly observed fit could use."""
     c = palette(theme)
-    fig = go.Figure()
+    traces = []
     for kind in ("new", "partial", "known"):
         d = curves[curves["kind"] == kind]
         if d.empty:
@@ -99,21 +98,21 @@ def three_predictions(curves: pd.DataFrame, observed: pd.DataFrame, shown: pd.Da
         s = PREDICTION_STYLE[kind]
         band_x = np.concatenate([d["x"], d["x"][::-1]])
         band_y = np.concatenate([d["upper"], d["lower"][::-1]])
-        fig.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", fillcolor=s["color"], opacity=0.13,
-                                 line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=kind))
-        fig.add_trace(go.Scatter(x=d["x"], y=d["fit"], mode="lines", name=s["name"], legendgroup=kind,
-                                 line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
-                                 hovertemplate=f"{s['name']}<br>%{{x:.3g}}: %{{y:.4g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=observed["x"], y=observed["y"], mode="markers", name="Its observations",
-                             marker={"color": c["points"], "size": 9, "symbol": "circle-open", "line": {"width": 2}},
-                             hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=shown["x"], y=shown["y"], mode="markers", name="Points the partly observed fit saw",
-                             marker={"color": PREDICTION_STYLE["partial"]["color"], "size": 12},
-                             hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    style(fig, theme, height=height)
+        traces.append(dict(type="scatter", x=rounded(band_x), y=rounded(band_y), fill="toself", fillcolor=s["color"],
+                           opacity=0.13, line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=kind))
+        traces.append(dict(type="scatter", x=rounded(d["x"]), y=rounded(d["fit"]), mode="lines", name=s["name"],
+                           legendgroup=kind, line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
+                           hovertemplate=f"{s['name']}<br>%{{x:.3g}}: %{{y:.4g}}<extra></extra>"))
+    traces.append(dict(type="scatter", x=rounded(observed["x"]), y=rounded(observed["y"]), mode="markers",
+                       name="Its observations",
+                       marker={"color": c["points"], "size": 9, "symbol": "circle-open", "line": {"width": 2}},
+                       hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    traces.append(dict(type="scatter", x=rounded(shown["x"]), y=rounded(shown["y"]), mode="markers",
+                       name="Points the partly observed fit saw",
+                       marker={"color": PREDICTION_STYLE["partial"]["color"], "size": 12},
+                       hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig = fast_figure(traces, _titles(x_label, y_label), theme=theme, height=height)
     fig.update_layout(legend={"yref": "container", "y": 1.0, "yanchor": "top"}, margin={"t": 110})
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
     return fig
 
 
@@ -126,43 +125,49 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
 
     ``curve``: theta, criterion. ``intercepts``: group, own, mixed, fixed."""
     c = palette(theme)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
-                        subplot_titles=["How much worse<br>than the best θ",
-                                        f"Each {_possessive(group_label)}<br>intercept at this θ"])
+    (left, right), layout, _ = facet_grid(2, 2, hspace=0.12, share_x=False, share_y=False, widths=[0.45, 0.55])
+    on_left, on_right = {"xaxis": left[0], "yaxis": left[1]}, {"xaxis": right[0], "yaxis": right[1]}
     worse = curve["criterion"] - curve["criterion"].min()
     lo, hi = plausible
-    fig.add_trace(go.Scatter(x=curve["theta"], y=worse, mode="lines", name="REML criterion above its minimum",
-                             line={"color": c["text"], "width": LINE_WIDTH},
-                             hovertemplate="θ = %{x:.3g}<br>%{y:.3g} above the minimum<extra></extra>"), row=1, col=1)
-    # Shapes after the traces: plotly skips shapes for subplots that are still empty.
-    fig.add_vrect(x0=lo, x1=hi, fillcolor=METHOD_STYLE["none"]["color"], opacity=0.15, line_width=0, row=1, col=1)
-    fig.add_hline(y=3.84, line={"color": c["faint"], "dash": "dot", "width": 2}, row=1, col=1)
     floor = -0.08 * y_top  # room under 0, so the y axis's "0" sits clear of the x axis's labels
-    fig.add_trace(go.Scatter(x=[theta, theta], y=[floor, y_top], mode="lines", name="Your θ",
-                             line={"color": METHOD_STYLE["partial"]["color"], "width": 3},
-                             hovertemplate="your θ = %{x:.3g}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=[best], y=[0], mode="markers", name="Fitted θ (the minimum)",
-                             marker={"color": c["population"], "symbol": "star", "size": 18},
-                             hovertemplate="fitted θ = %{x:.3g}<extra></extra>"), row=1, col=1)
+    traces = [
+        dict(type="scatter", x=rounded(curve["theta"]), y=rounded(worse), mode="lines",
+             name="REML criterion above its minimum", line={"color": c["text"], "width": LINE_WIDTH},
+             hovertemplate="θ = %{x:.3g}<br>%{y:.3g} above the minimum<extra></extra>", **on_left),
+        dict(type="scatter", x=[theta, theta], y=[floor, y_top], mode="lines", name="Your θ",
+             line={"color": METHOD_STYLE["partial"]["color"], "width": 3},
+             hovertemplate="your θ = %{x:.3g}<extra></extra>", **on_left),
+        dict(type="scatter", x=[best], y=[0], mode="markers", name="Fitted θ (the minimum)",
+             marker={"color": c["population"], "symbol": "star", "size": 18},
+             hovertemplate="fitted θ = %{x:.3g}<extra></extra>", **on_left),
+    ]
     order = intercepts.sort_values("own")
     groups = order["group"].astype(str)
     xs = np.column_stack([order["own"], order["mixed"], np.full(len(order), np.nan)]).ravel()
-    fig.add_trace(go.Scatter(x=xs, y=_categorical(groups), mode="lines", hoverinfo="skip", showlegend=False,
-                             line={"color": METHOD_STYLE["partial"]["color"], "width": 2}), row=1, col=2)
+    traces.append(dict(type="scatter", x=rounded(xs), y=_categorical(groups), mode="lines", hoverinfo="skip",
+                       showlegend=False, line={"color": METHOD_STYLE["partial"]["color"], "width": 2}, **on_right))
     for method, column, size in (("none", "own", 14), ("partial", "mixed", 10)):
         s = METHOD_STYLE[method]
-        fig.add_trace(go.Scatter(x=order[column], y=groups, mode="markers", name=s["name"],
-                                 marker={"color": s["color"], "size": size, "symbol": s["symbol"]},
-                                 hovertemplate=f"%{{y}}: {s['short']} %{{x:.4g}}<extra></extra>"), row=1, col=2)
-    fig.add_vline(x=float(intercepts["fixed"].iloc[0]), line={"color": c["population"], "dash": "dash", "width": 2},
-                  row=1, col=2)
-    style(fig, theme, height=height)
-    fig.update_annotations(font_size=FONT_SIZE)
+        traces.append(dict(type="scatter", x=rounded(order[column]), y=groups.to_numpy(dtype=object), mode="markers",
+                           name=s["name"], marker={"color": s["color"], "size": size, "symbol": s["symbol"]},
+                           hovertemplate=f"%{{y}}: {s['short']} %{{x:.4g}}<extra></extra>", **on_right))
+    fixed = float(intercepts["fixed"].iloc[0])
+    layout["shapes"] = [
+        {"type": "rect", "xref": left[0], "yref": f"{left[1]} domain", "x0": lo, "x1": hi, "y0": 0, "y1": 1,
+         "fillcolor": METHOD_STYLE["none"]["color"], "opacity": 0.15, "line": {"width": 0}, "layer": "below"},
+        {"type": "line", "xref": f"{left[0]} domain", "yref": left[1], "x0": 0, "x1": 1, "y0": 3.84, "y1": 3.84,
+         "line": {"color": c["faint"], "dash": "dot", "width": 2}},
+        {"type": "line", "xref": right[0], "yref": f"{right[1]} domain", "x0": fixed, "x1": fixed, "y0": 0, "y1": 1,
+         "line": {"color": c["population"], "dash": "dash", "width": 2}},
+    ]
+    layout["annotations"] = panel_titles(layout, ["How much worse<br>than the best θ",
+                                                  f"Each {_possessive(group_label)}<br>intercept at this θ"])
+    layout["xaxis"]["title"] = {"text": "θ = between-group SD ÷ residual SD"}
+    layout["yaxis"].update({"title": {"text": "Criterion above its minimum"}, "range": [floor, y_top]})
+    layout["xaxis2"]["title"] = {"text": value_label}
+    layout["yaxis2"]["type"] = "category"
+    fig = fast_figure(traces, layout, theme=theme, height=height)
     legend_over_titles(fig, title_lines=2)
-    fig.update_xaxes(title_text="θ = between-group SD ÷ residual SD", row=1, col=1)
-    fig.update_yaxes(title_text="Criterion above its minimum", range=[floor, y_top], row=1, col=1)
-    fig.update_xaxes(title_text=value_label, row=1, col=2)
-    fig.update_yaxes(type="category", row=1, col=2)
     return fig
 
 
@@ -188,18 +193,16 @@ def all_lines(lines: pd.DataFrame, population: tuple[float, float], x_range, *, 
     c = palette(theme)
     x0, x1 = (float(v) for v in x_range)
     s = METHOD_STYLE[method]
-    fig = go.Figure()
+    traces = []
     falling = lines["slope"] < 0
     for part, name, width, opacity in ((lines[~falling], f"Each {group_word}: {s['short']}", 1.3, 0.4),
                                        (lines[falling], f"Falling lines ({int(falling.sum())})", 2.8, 1.0)):
         xs, ys = nan_join([[x0, x1]] * len(part),
                           [[a + b * x0, a + b * x1] for a, b in zip(part["intercept"], part["slope"])])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, opacity=opacity,
-                                 line={"color": s["color"], "width": width}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=[x0, x1], y=[population[0] + population[1] * x0, population[0] + population[1] * x1],
-                             mode="lines", name="Fixed effects (population line)",
-                             line={"color": c["population"], "width": LINE_WIDTH + 1}))
-    style(fig, theme, height=height)
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
-    return fig
+        traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", name=name, opacity=opacity,
+                           line={"color": s["color"], "width": width}, hoverinfo="skip"))
+    traces.append(dict(type="scatter", x=[x0, x1],
+                       y=[population[0] + population[1] * x0, population[0] + population[1] * x1],
+                       mode="lines", name="Fixed effects (population line)",
+                       line={"color": c["population"], "width": LINE_WIDTH + 1}))
+    return fast_figure(traces, _titles(x_label, y_label), theme=theme, height=height)

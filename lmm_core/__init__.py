@@ -20,6 +20,9 @@ only these names:
 - tables and comparisons: ``tables`` (fixed effects, variance components, random effects,
   ``random_effect_covariance``), ``comparison`` (AIC/BIC tables, ``anova``, data checks);
 - the command line: ``command_line`` (``python -m lmm_core``; other packages add commands);
+- confidence intervals: ``confint`` (lme4's ``confint()``: profile likelihood or Wald, also
+  ``LmerFit.confint``), ``profile`` (the profiles themselves: ``Profile``, ``ParameterProfile``),
+  ``format_confint`` (the table as R prints it);
 - errors: ``LmmError`` and its kinds ``FormulaError``, ``DataError``, ``FitError``.
 """
 import numpy as _np  # noqa: F401  (load BLAS first, then limit its threads)
@@ -34,6 +37,7 @@ from .cli import main as command_line
 from .design import Design, TermData, build_design, factor_codes
 from .errors import DataError, FitError, FormulaError, LmmError
 from .formula import parse_formula
+from .intervals import ParameterProfile, Profile, confint, format_confint, profile
 from .kernels import group_sums
 from .model import LinearMixedModel, lmer
 from .results import LmerFit, VarCorrTerm
@@ -43,4 +47,5 @@ __all__ = [
     "lmer", "LinearMixedModel", "LmerFit", "VarCorrTerm", "Design", "TermData", "build_design",
     "parse_formula", "factor_codes", "group_sums", "random_effect_covariance", "tables", "comparison",
     "command_line", "LmmError", "FormulaError", "DataError", "FitError",
+    "confint", "profile", "Profile", "ParameterProfile", "format_confint",
 ]

@@ -141,11 +141,47 @@ def run_fit(args) -> int:
 
     data = read_data(args.data, args.formula)
     fit = lmer(args.formula, data, reml=not args.ml)
+    table = fit.confint(method=args.confint, level=args.level) if args.confint else None
     if args.json:
-        print(json.dumps(fit_json(fit, Path(args.data).name), allow_nan=False))
+        out = fit_json(fit, Path(args.data).name)
+        if table is not None:
+            out["confint"] = confint_json(table, args.confint, args.level)
+        print(json.dumps(_clean(out), allow_nan=False))
     else:
         print(fit.summary(data_name=Path(args.data).stem))
+        if table is not None:
+            from .intervals import format_confint
+
+            print(format_confint(table))
     return 0
+
+
+def confint_json(table, method: str, level: float) -> dict:
+    """The interval table as JSON: method, level, the two column names and one row per parameter
+    (name, lower, upper; null where lme4 prints NA)."""
+    lo, hi = table.columns
+    return {
+        "method": method, "level": level, "columns": [str(lo), str(hi)],
+        "rows": [{"name": str(name), "lower": float(table.at[name, lo]), "upper": float(table.at[name, hi])}
+                 for name in table.index],
+    }
+
+
+def _method(text: str) -> str:
+    for name in ("profile", "Wald"):
+        if text.lower() == name.lower():
+            return name
+    raise argparse.ArgumentTypeError(f"invalid choice: '{text}' (choose profile or Wald)")
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: '{text}'") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"the level must be between 0 and 1, not {text}")
+    return value
 
 
 def add_fit_command(subparsers) -> argparse.ArgumentParser:
@@ -157,6 +193,10 @@ def add_fit_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, metavar="FILE.csv", help="the data, a CSV file with a header line")
     p.add_argument("--ml", action="store_true", help="fit by maximum likelihood instead of REML")
     p.add_argument("--json", action="store_true", help="print the fit as one JSON object instead of the summary")
+    p.add_argument("--confint", nargs="?", const="profile", default=None, type=_method, metavar="profile|Wald",
+                   help="also print confidence intervals as lme4's confint() (profile if no method is given)")
+    p.add_argument("--level", type=_level, default=0.95, metavar="LEVEL",
+                   help="confidence level of --confint (default 0.95)")
     p.set_defaults(handler=run_fit)
     return p
 

@@ -65,16 +65,38 @@ class Design:
 _BRACKET = re.compile(r"^(.*)\[(?:T\.)?(.*)\]$")
 
 
+_POLY = re.compile(r"^C\((.*), contr\.poly\)$")
+
+
 def lme4_name(formulaic_name: str) -> str:
-    """``Intercept`` -> ``(Intercept)``, ``sex[T.male]`` -> ``sexmale``, parts of ``a:b`` alike."""
+    """``Intercept`` -> ``(Intercept)``, ``sex[T.male]`` -> ``sexmale``, parts of ``a:b`` alike;
+    an ordered factor's polynomial columns ``C(temp, contr.poly)[.L]`` -> ``temp.L`` (``temp^4``)."""
     if formulaic_name == "Intercept":
         return "(Intercept)"
     parts = []
     for part in _split_interaction(formulaic_name):
         part = part.replace("`", "")
         m = _BRACKET.match(part)
-        parts.append(m.group(1) + m.group(2) if m else part)
+        if m:
+            base = m.group(1)
+            poly = _POLY.match(base)
+            parts.append((poly.group(1) if poly else base) + m.group(2))
+        else:
+            parts.append(part)
     return ":".join(parts)
+
+
+def _ordered_factors(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns
+            if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
+
+
+def with_poly_contrasts(spec: str, frame: pd.DataFrame) -> str:
+    """R codes an ordered factor with polynomial contrasts (contr.poly), an unordered one with
+    treatment contrasts: wrap each ordered factor of ``spec`` in formulaic's ``C(x, contr.poly)``."""
+    for name in _ordered_factors(frame):
+        spec = spec.replace(f"`{name}`", f"C(`{name}`, contr.poly)")
+    return spec
 
 
 def _split_interaction(name: str) -> list[str]:
@@ -211,7 +233,7 @@ def _matrix(spec: str, frame: pd.DataFrame, what: str) -> _Matrix:
     if simple is not None:
         return _Matrix(simple.values(frame), simple.names, simple)
     try:
-        mm = model_matrix(spec, frame, context=_CONTEXT, na_action="ignore")
+        mm = model_matrix(with_poly_contrasts(spec, frame), frame, context=_CONTEXT, na_action="ignore")
     except Exception as exc:  # formulaic's own errors, re-said in plain words
         reason = _ANSI.sub("", str(exc)).splitlines()[0].replace("`", "")
         raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {reason}") from None

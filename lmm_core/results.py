@@ -244,6 +244,16 @@ class LmerFit:
                 parts.append([str(v) for v in col])
         return [":".join(p) for p in zip(*parts)]
 
+    # -- confidence intervals -------------------------------------------------------
+    def confint(self, method: str = "profile", level: float = 0.95, parm=None) -> pd.DataFrame:
+        """lme4's ``confint(fit, method=, level=, parm=, oldNames = FALSE)``: one row per
+        parameter (``sd_(Intercept)|Subject``, ``cor_...``, ``sigma``, fixed effects), columns
+        named for the level ('2.5 %', '97.5 %'). "profile" (the default, on the ML deviance as
+        lme4 does) or "Wald" (NaN for the variance parameters). See lmm_core.intervals."""
+        from .intervals import confint
+
+        return confint(self, method=method, level=level, parm=parm)
+
     # -- reporting --------------------------------------------------------------
     def summary(self, data_name: str | None = None) -> str:
         from .summary import format_summary
