@@ -5,16 +5,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import charts
 import charts.fitting as figs
 import datasets
 from app_shell import screens
 from app_shell import ui
+from lmm_core import tables
 from teaching import anatomy
+from teaching.pooling import possessive
 
 choice = ui.current()
 info = choice.data
 fit = ui.fit_for(choice)
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 levels = list(fit.model.terms[0].levels)
 MULTIPLES = [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
 CORRELATIONS = ["fitted", "-0.9", "-0.5", "0", "0.5", "0.9"]
@@ -72,12 +76,12 @@ page.mark(1)
 st.markdown(
     f"""
 A question almost every learner asks: *are the fixed effects and the random effects estimated
-separately and then put together? Is a {g}'s random effect just its own regression?*
+separately and then put together? Is a {gp} random effect just its own regression?*
 
 **No to both.** The software searches for the variances (how much {gs} differ, and how noisy
 single observations are) by minimising **one** number, the REML criterion. Everything else
-follows from those variances in one step: the fixed effects and each {g}'s random effect are
-solved *together*, and a {g}'s random effect is its own deviation **shrunk** towards zero by an
+follows from those variances in one step: the fixed effects and each {gp} random effect are
+solved *together*, and a {gp} random effect is its own deviation **shrunk** towards zero by an
 amount the variances decide. This page walks through it with the **{info.title.lower()}** data and
 the model `{choice.model.formula}`.
 """
@@ -95,7 +99,7 @@ st.markdown(
   ({", ".join(f"`{c}`" for c in fit.fixed_names)}). The same β applies to every row.
 - **Z** ({view.n} × {view.q}) holds the columns of the *random* part: for every {g}, its own copy of
   {", ".join(f"`{n}`" for t in fit.model.terms for n in t.names)}. A row has non-zero entries only in
-  the columns of its own {g}, so Zb adds that {g}'s random effects and nobody else's.
+  the columns of its own {g}, so Zb adds that {gp} random effects and nobody else's.
 """
 )
 left, right = st.columns([2, 3])
@@ -138,7 +142,7 @@ the best random effects and σ follow by (penalised) least squares in one go. So
 function of θ alone, and the fit is its minimum.
 
 **Try it:** move θ away from its best value and watch the criterion rise, the fixed effects change
-and the random effects grow (more spread allowed: less shrinkage) or shrink towards 0 (less spread
+(only in unbalanced data: see below the figure) and the random effects grow (more spread allowed: less shrinkage) or shrink towards 0 (less spread
 allowed: more pooling). At 0 every {g} gets the population line (complete pooling); very large values
 let every {g} keep almost its own line (no pooling).
 """
@@ -167,7 +171,7 @@ if parts.ratios.size == 1:
     fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
                                theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
     caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
-               "The star is the minimum: the fitted model. The red dot is your choice.")
+               "The star is the minimum: the fitted model. The purple dot is your choice.")
 else:
     upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
     xs, ys, z = criterion_grid(info.name, choice.model.key, corr, upto)
@@ -178,19 +182,49 @@ else:
             f" The correlation is held at {'its fitted value' if corr is None else corr}, so this is a slice "
             "through a three-parameter criterion.")
     caption = ("Contours of the REML criterion over the two relative SDs, drawn as √(criterion − minimum) so the "
-               "rings are evenly spaced. Star: the minimum (the fitted model); red dot: your choice." + held)
+               "rings are evenly spaced. Star: the minimum (the fitted model); purple dot: your choice." + held)
 ui.show(fig, caption, key="criterion")
 
 m1, m2, m3 = st.columns(3)
-m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{at.objective - fit.objective:+.3f} vs best",
-          delta_color="inverse")
-m2.metric("Residual SD σ̂(θ)", fmt(at.sigma), delta=f"{at.sigma - fit.sigma:+.3g} vs fitted", delta_color="off")
+above = at.objective - fit.objective
+if above < 5e-4:
+    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta="the minimum", delta_color="off",
+              delta_arrow="off")
+else:
+    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{above:+.3f} vs best",
+              delta_color="inverse")
+sigma_change = at.sigma - fit.sigma
+m2.metric("Residual SD σ̂(θ)", fmt(at.sigma),
+          delta=f"{sigma_change:+.3g} vs fitted" if abs(sigma_change) > 1e-9 * fit.sigma else "as fitted",
+          delta_color="off", delta_arrow="auto" if abs(sigma_change) > 1e-9 * fit.sigma else "off")
 sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
 m3.metric(f"SD between {gs} (θ × σ̂)", sds)
 fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})
 fe["Change"] = fe["At your θ"] - fe["At the fitted θ"]
-st.markdown("**Fixed effects** change with θ too: they are estimated together with the random effects.")
+fe_change = float(fe["Change"].abs().max())
+at_best = bool(np.allclose(theta, fit.theta, rtol=1e-9, atol=1e-12))
+balanced_now = anatomy.balance_comparison(fit).balanced
+if at_best:
+    st.markdown("**Fixed effects** at your θ and at the fitted θ: move a slider above to see whether they change.")
+elif fe_change <= 1e-8 * (1 + float(fe["At the fitted θ"].abs().max())):
+    st.markdown(
+        f"**Fixed effects** do not change with θ here (largest change {fe_change:.1e}, rounding): the data are "
+        f"balanced (every {g} observed at the same values), and then the fixed effects equal those of one ordinary "
+        "regression for *every* θ (section 4). Make the data unbalanced to see them move with θ:")
+else:
+    st.markdown(f"**Fixed effects** change with θ too (by up to {fe_change:.3g}): they are estimated together with the "
+                "random effects, and θ decides how much each group's data count.")
 show_table(fe, tiny=("Change",))
+if balanced_now and not at_best:
+    if st.toggle(f"Make the data unbalanced here (every second {g} keeps only its first 40% of rows)",
+                 key="unbalanced_fe", bind=ui.URL):
+        ufit, _thinned = unbalanced(info.name, choice.model.key)
+        uat = anatomy.fit_at_theta(ufit, theta)
+        ufe = pd.DataFrame({"At your θ": uat.fixef, "At the fitted θ": ufit.fixef})
+        ufe["Change"] = ufe["At your θ"] - ufe["At the fitted θ"]
+        st.markdown(f"Unbalanced data ({ufit.model.n} rows), θ as above: the fixed effects now move with θ, by up to "
+                    f"**{float(ufe['Change'].abs().max()):.3g}**.")
+        show_table(ufe, tiny=("Change",))
 modes = []
 for name_group, table in at.ranef.items():
     best_table = fit.ranef[name_group]
@@ -199,19 +233,19 @@ for name_group, table in at.ranef.items():
                                    "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
 modes = pd.concat(modes, ignore_index=True)
 ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=g),
-        f"Each {g}'s random effect (conditional mode) at the fitted θ (hollow) and at your θ (red). "
+        f"Each {gp} random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
 # -- 3. from variances to random effects -----------------------------------------------------------
 page.mark(4)
-st.header(f"3. From the variance estimates to one {g}'s random effect")
+st.header(f"3. From the variance estimates to one {gp} random effect")
 ident = anatomy.shrinkage_identity(fit, selected)
 if ident.kind == "intercept":
     st.markdown(
         f"""
 With a random intercept only, the random effect of a {g} is its own average deviation from the
 population line, multiplied by a **shrinkage factor** λ between 0 and 1. λ compares the spread between
-{gs} (τ²) with the noise in the {g}'s mean (σ²/n: less noise with more observations).
+{gs} (τ²) with the noise in the {gp} mean (σ²/n: less noise with more observations).
 """
     )
     st.latex(r"\lambda_j = \frac{\hat\tau^2}{\hat\tau^2 + \hat\sigma^2/n_j}"
@@ -225,7 +259,7 @@ else:
 
     st.markdown(
         f"""
-With a random slope, or several random effects per {g}, the same idea needs matrices: the {g}'s own
+With a random slope, or several random effects per {g}, the same idea needs matrices: the {gp} own
 evidence (its cross-products S = Zⱼ'Zⱼ and Zⱼ'rⱼ, where rⱼ are its residuals from the population line)
 is weighed against the spread between {gs} (Σ̂) and the noise (σ̂² = {ident.sigma2:.4g}):
 """
@@ -242,7 +276,7 @@ st.info(
     f"""
 **What is "random" about a random effect?** The {gs} in the data are treated as a sample from a
 population of {gs} whose effects follow a normal distribution with SD τ. The model's *parameters* are
-the fixed effects, τ (and correlations) and σ. A {g}'s own effect bⱼ is not a parameter: it is an
+the fixed effects, τ (and correlations) and σ. A {gp} own effect bⱼ is not a parameter: it is an
 unobserved value, and b̂ⱼ is the best **prediction** of it given the data (the *conditional mode*,
 also called BLUP). That is why lme4 reports conditional variances for b̂ⱼ, not standard errors.
 Nothing random is drawn when the model is fitted.
@@ -291,11 +325,48 @@ standard errors and give each {g} its own line, but not the population line.
 else:
     why = (f"The thinned {gs} now have fewer observations. One ordinary regression weighs every *observation* "
            f"equally, so {gs} with many rows count more. The mixed model knows that observations of one {g} "
-           f"share that {g}'s effect, so it weighs each {g}'s information by how reliable it is: a {g} with few rows "
+           f"share that {gp} effect, so it weighs each {gp} information by how reliable it is: a {g} with few rows "
            f"counts for more per row than in the regression, a {g} with many rows for less.") if make_unbalanced else (
            f"The {gs} were not observed at the same values of the predictors (each {g} has its own measurements), "
            "so the mixed model weighs each group's information differently from one ordinary regression.")
     st.warning(f"**The two differ** (by up to {biggest:.3g}). {why}")
+
+@st.cache_resource(show_spinner=False)
+def _singular_iris():
+    from teaching.pooling import compare_pooling
+
+    return compare_pooling(datasets.load("iris"), "Petal.Width", "Species", "Petal.Length", random="both")
+
+
+def singular_example() -> None:
+    """A real singular fit on the shrinkage map: the estimated distribution is a line, and every
+    arrow ends on it (complete pooling across that line)."""
+    from teaching.pooling import singular_message
+    from teaching.shrinkage import ellipse
+
+    st.markdown("#### A real singular fit: iris, `Petal.Width ~ Petal.Length + (Petal.Length | Species)`")
+    res = _singular_iris()
+    vc = res.fit.varcorr[0]
+    message = singular_message(res, "species")
+    if message is None:  # the data changed: say so rather than show a wrong picture
+        st.info("This fit is not singular any more.")
+        return
+    center = (res.population["intercept"], res.population["slope"])
+    cov = tables.random_effect_covariance(res.fit)
+    rings = [(lvl, d["x"], d["y"]) for lvl, d in ellipse(center, cov, levels=(0.5, 0.95)).groupby("level")]
+    fig = charts.shrinkage_map(res.table, population=center, ellipses=rings, theme=ui.theme(),
+                               x_label="Intercept (Petal.Width at Petal.Length = 0)",
+                               y_label="Slope (per unit of Petal.Length)", height=480)
+    ui.show(fig, f"lme4 warns \"boundary (singular) fit\" for this model. The estimated correlation of the species' "
+                 f"intercepts and slopes is {vc.corr[0, 1]:+.2f}, so the estimated distribution of species is not an "
+                 "ellipse but a line (the flat grey rings), and each arrow ends on that line: across it the "
+                 "species are pooled completely, along it they are pulled only partly.", key="singular_map")
+    st.markdown(message.replace("(here: 3 species)", "(here: 3 species for 3 variance parameters)"))
+    st.markdown("**Check yourself:** after this fit, can a species sit off the grey line? *(Answer: no. A "
+                "correlation of ±1 says every species' intercept is fixed by its slope; the model has no room for a "
+                "species off the line, so the arrows' endpoints line up. A simpler model, e.g. "
+                "`(1 | Species) + (0 + Petal.Length | Species)`, lets them leave it.)*")
+
 
 # -- 5. misreadings --------------------------------------------------------------------------------
 # One screen per misreading (they were tabs at the foot of a long page).
@@ -320,6 +391,14 @@ shrunk towards 0, so they spread **less** than the model says {gs} really differ
 variance) = **{first['Modes + conditional variance']:.4g}**.
 """
     )
+    gap = float(first['Modes + conditional variance'] - first['Estimated SD'])
+    st.markdown(
+        ("This fit is by REML. The identity (mean b̂² + mean conditional variance = estimated variance) is *exact* "
+         "for maximum-likelihood fits: it is the point where the EM algorithm stops. REML also accounts for the "
+         "uncertainty of the fixed effects, which the conditional variances lme4 reports leave out, so here the "
+         f"two sides differ by {gap:+.3g} ({abs(gap) / first['Estimated SD']:.0%} of the SD)"
+         + (f"; with only {info.n_groups} {gs} that part is large." if info.n_groups <= 5 else ", a small part.")
+         if fit.reml else "This fit is by maximum likelihood, where the identity is exact (up to rounding)."))
     st.dataframe(spread, hide_index=True, width="stretch")
     if info.n_groups <= 3:
         st.caption(f"With only {info.n_groups} {gs} this bookkeeping is rough: the uncertainty of the fixed "
@@ -334,11 +413,29 @@ with tabs[1]:
         st.markdown(
             f"""
 *"The correlation of the estimated random effects is the estimated correlation."* No: shrinkage pulls
-intercepts and slopes in directions that depend on each {g}'s data, which can create or hide a
+intercepts and slopes in directions that depend on each {gp} data, which can create or hide a
 correlation. Here the model estimates **{r['Estimated correlation']:.3f}**, while the b̂ themselves are
 correlated **{r['Correlation of the modes']:.3f}**.
 """
         )
+        from charts.confusions import modes_vs_estimate
+
+        modes_frame = fit.ranef[fit.varcorr[0].factor].iloc[:, :2]
+        cov = tables.random_effect_covariance(fit)
+        ui.show(modes_vs_estimate(modes_frame, cov, names=tuple(modes_frame.columns), theme=ui.theme(),
+                                  group_label=g),
+                f"Each {possessive(g)} two random effects (purple diamonds) with two 95% ellipses: solid, the "
+                f"distribution the model estimated (its tilt is the estimated correlation, "
+                f"{r['Estimated correlation']:.2f}); dashed, the spread of the diamonds themselves (correlation "
+                f"{r['Correlation of the modes']:.2f}). The dashed ellipse is smaller (shrinkage) and tilted "
+                "differently: shrinkage moves each pair along the direction its own data say least about.",
+                key="modes_corr")
+        diff = float(r['Correlation of the modes'] - r['Estimated correlation'])
+        st.markdown(f"**Check yourself:** which number would you report as the correlation between {possessive(g)} "
+                    f"intercepts and slopes, and why? *(Answer: the model's {r['Estimated correlation']:.2f}; the "
+                    f"modes' {r['Correlation of the modes']:.2f} is {abs(diff):.2f} "
+                    f"{'higher' if diff > 0 else 'lower'} because it mixes the true correlation with the direction "
+                    "of shrinkage, which depends on each group's covariate values.)*")
         st.dataframe(corr_table, hide_index=True, width="stretch")
 with tabs[2]:
     zero = anatomy.zero_variance_check(fit)
@@ -356,6 +453,7 @@ those of one ordinary regression (largest difference {gap:.1e}). {state}
     )
     st.dataframe(pd.DataFrame({"Fixed effects with all variances 0": zero.beta_at_zero, "OLS": zero.ols}),
                  width="stretch")
+    singular_example()
 with tabs[3]:
     st.markdown(
         f"""
@@ -369,7 +467,7 @@ lme4's `confint()` does.
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
                             cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {gs}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
-            f"value. Values below the dashed line are compatible with the data: the red bar is the 95% interval.",
+            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval.",
             key="profile")
     rows = []
     for name in datasets.names():

@@ -15,8 +15,9 @@ that come in groups, like several measurements of the same person.
 With grouped data there are three ways to fit a line:
 
 - **Complete pooling**: ignore the groups and fit one line for everyone.
-- **No pooling**: fit a separate line for each group, as if the groups had
-  nothing in common.
+- **No pooling**: give each group its own value of whatever the model lets vary
+  (its own intercept, its own slope, or both), as if the groups had nothing in
+  common; everything else is shared.
 - **Partial pooling**: the mixed-model way. Each group gets its own line,
   but each line is pulled towards the overall line. Groups with little or noisy
   data are pulled more. This pull is called **shrinkage**.
@@ -40,4 +41,11 @@ rows = [
 ]
 st.table(pd.DataFrame(rows), hide_index=True)
 
-st.caption("Where the data come from, and what every column means: see datasets/README.md.")
+from pathlib import Path
+
+readme = Path(__file__).resolve().parents[1] / "datasets" / "README.md"
+with st.expander("Where the data come from, and what every column means"):
+    if readme.is_file():
+        st.markdown(readme.read_text(encoding="utf-8"))
+    else:
+        st.write("The data sets' description is not available in this installation.")

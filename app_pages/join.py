@@ -146,7 +146,7 @@ def lab_experiment(store: ClassStore, code: str, pid: str, view) -> None:
     fig = charts.shrinkage_map(result.table, population=(pop["intercept"], pop["slope"]), truth=truth,
                                theme=ui.theme(), x_label="Intercept", y_label="Slope", height=520)
     ui.show(presenter.figure(fig), f"Your sample (seed {seed}): each group's own regression (blue), the mixed "
-                                   "model (red) and the truth (green circles).", key="class_own_map")
+                                   "model (purple) and the truth (green circles).", key="class_own_map")
     if fit.random == "intercept":
         st.caption("Your sample could not support a random slope, so a random intercept was fitted.")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 import charts
@@ -126,13 +127,18 @@ def numbers(view: lab.LabView) -> None:
     better = lab.improvement(view)
 
     def share(values: dict, key: str, suffix: str = "") -> str:
-        return f"{values[key]:.0%}{suffix}" if key in values else "—"
+        if key not in values:
+            return "—"
+        if suffix == " smaller" and values[key] < 0:  # say "larger" rather than "−5% smaller"
+            return f"{-values[key]:.0%} larger"
+        return f"{values[key]:.0%}{suffix}"
 
     first, second = st.columns(2)
-    first.metric("Mean shrinkage: intercepts", share(pull, "intercept"),
-                 help="How far, on average, a group's intercept is pulled from its own estimate to the average "
-                      "(0% = not at all, 100% = all the way).")
-    second.metric("Mean shrinkage: slopes", share(pull, "slope"), help="The same for the slopes.")
+    first.metric("Mean pull: intercepts", share(pull, "intercept"),
+                 help="How much of the distance from the groups' own intercepts to the average the mixed model "
+                      "removes, as the arrows show it (0% = not at all, 100% = all the way; groups that start "
+                      "far away count more).")
+    second.metric("Mean pull: slopes", share(pull, "slope"), help="The same for the slopes.")
     first.metric("Mixed model's error, intercepts", share(better, "intercept", " smaller"),
                  help="RMSE against the true intercepts: partial pooling compared with no pooling.")
     second.metric("Mixed model's error, slopes", share(better, "slope", " smaller"),
@@ -150,8 +156,17 @@ def numbers(view: lab.LabView) -> None:
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
                                 ("Error of intercepts (RMSE)", "Error of slopes (RMSE)")})
     n = int(view.errors["n_groups"].iloc[0])
+    verdict = []
+    for coefficient, value in better.items():
+        if value > 0:
+            verdict.append(f"for the {coefficient}s partial pooling is {value:.0%} closer to the truth")
+        else:
+            verdict.append(f"for the {coefficient}s partial pooling is {-value:.0%} further from the truth in this "
+                           "sample (it can happen by chance, or when the model is singular; repeat the "
+                           "experiment below to see the average)")
     st.caption(f"How far each method's group coefficients are from the truth (root mean squared error over the "
-               f"{n} groups whose own line could be estimated). Smaller is better.")
+               f"{n} groups whose own line could be estimated). Smaller is better: "
+               + "; ".join(verdict) + ".")
 
 
 @st.fragment
@@ -167,15 +182,18 @@ def lab_fragment() -> None:
     map_fig, dist_fig = figures(settings, ui.theme())
     with output:
         for note in view.notes:
-            st.info(note)
+            if note.startswith("**Singular fit**"):
+                st.warning(note, icon=":material/warning:")
+            else:
+                st.info(note)
         if map_fig is not None:
             ui.show(map_fig, "Shrinkage map of the simulated groups: green circles are each group's true intercept "
-                             "and slope, blue dots its own regression, red diamonds the mixed model's estimate, with "
+                             "and slope, blue dots its own estimate, purple diamonds the mixed model's estimate, with "
                              "an arrow from own to mixed. Green dotted rings: the true distribution of groups; grey "
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
             numbers(view)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
-                          "regression (blue) and the mixed model (red). The mixed model's are narrower: that is "
+                          "regression (blue) and the mixed model (purple). The mixed model's are narrower: that is "
                           "shrinkage.", key="lab_dist")
 
 
@@ -188,8 +206,9 @@ check who gets closer to it: each group's own regression (no pooling) or the mix
 
 **Try this:** raise *Observations per group* and watch the arrows shorten (a group's own data
 are then trustworthy, so the mixed model leaves them alone); lower it to 3 and watch them grow.
-Raise *SD of intercepts* and the intercepts shrink less. Then compare the errors below: the
-mixed model's estimates are not only pulled in, they are closer to the truth.
+Raise *SD of intercepts* and the intercepts shrink less. Set *SD of slopes* to 0 and the fit
+becomes singular: the slopes are pulled all the way. Then compare the errors below, and repeat
+the experiment many times at the bottom of the page to see why the pull pays off on average.
 """
 )
 st.caption("This page simulates its own data; the data set chosen in the sidebar applies to the other pages.")
@@ -212,3 +231,126 @@ With a random intercept *and* slope the weight is a 2×2 matrix, so a group can 
 in one direction than in the other (arrows that do not point straight at the centre).
 """
     )
+
+
+# -- repeat the experiment: bias and variance of shrinkage -----------------------------------
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _repeated_cache() -> dict:
+    """Finished runs shared by all sessions (the same settings and R give the same copies)."""
+    return {}
+
+
+def repeated(settings: SimulationSettings, repeats: int, random: str, progress=None):
+    from teaching.lab_repeat import repeat_experiment
+
+    cache = _repeated_cache()
+    key = (settings, repeats, random)
+    if key not in cache:
+        if len(cache) > 32:
+            cache.pop(next(iter(cache)))
+        cache[key] = repeat_experiment(settings, repeats, random=random, progress=progress)
+    return cache[key]
+
+
+@st.fragment
+def repeat_fragment() -> None:
+    from charts import lab_repeat as repeat_charts
+    from teaching.lab_repeat import MAX_REPEATS, summary
+
+    st.subheader("Repeat this experiment many times")
+    st.markdown(
+        "One sample shows one set of estimates. Keep the **same groups** (their true intercepts and "
+        "slopes, their sizes) and draw only new measurement noise, again and again; refit both ways each "
+        "time. Then each method's estimates scatter around the truth, and we can measure their **bias** "
+        "(how far they sit from the truth on average), their **variance** (how much they scatter) and "
+        "the **RMSE**, which combines both: RMSE² = bias² + variance.")
+    settings = _current_settings()
+    view = run(settings)
+    if view.result is None:
+        st.info("No mixed model can be fitted to these settings, so there is nothing to repeat.")
+        return
+    left, mid, right = st.columns(3)
+    repeats = left.slider("Repeats (R)", 10, MAX_REPEATS, 100, step=10, key="repeats",
+                          help="How many noise draws of the same groups are refitted.")
+    coefficient = mid.radio("Coefficient", ["slope", "intercept"], horizontal=True, key="repeat_coef")
+    all_sizes = sorted(set(int(n) for n in view.result.group_sizes.to_numpy()))
+    # sizes where every method has an estimate (a slope needs 2 observations of its own)
+    sizes = [n for n in all_sizes if n >= (2 if coefficient == "slope" and view.random != "intercept" else 1)] \
+        or all_sizes
+    size = right.select_slider("Group size shown on the left", sizes, value=sizes[0], key="repeat_size") \
+        if len(sizes) > 1 else sizes[0]
+    clicked = st.button(f"Repeat {repeats} times with the lab's current settings", icon=":material/replay:",
+                        key="repeat_run")
+    wanted = (settings, repeats, view.random)
+    if clicked:
+        bar = st.progress(0.0, text=f"Refitting {repeats} copies …")
+        st.session_state["repeat_last"] = wanted
+        repeated(*wanted, progress=lambda done, total: bar.progress(done / total,
+                                                                     text=f"Refitted {done} of {total} copies"))
+        bar.empty()
+    last = st.session_state.get("repeat_last")
+    if last is None:
+        st.caption("Press the button to run the repeated experiment (about a second for 200 copies).")
+        return
+    if last != wanted:
+        st.caption("The lab's settings or R changed since the last run: press the button to repeat with the "
+                   "new ones. Shown: the last run.")
+    settings, repeats, _random = last
+    exp = repeated(*last)
+    theme = ui.theme()
+    col1, col2 = st.columns(2)
+    with col1:
+        ui.show(repeat_charts.repeat_errors(exp.estimates, size, coefficient, theme=theme),
+                f"Errors (estimate − truth) of every group with {size} observations, over {repeats} copies: no "
+                f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the black "
+                f"line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
+    with col2:
+        if len(sizes) > 1:
+            ui.show(repeat_charts.error_by_size(exp.by_size, coefficient, theme=theme, selected=size),
+                    "Error against group size: RMSE (thick), |bias| (dashed) and SD (dotted) for no pooling "
+                    "(blue) and partial pooling (purple), averaged over the groups of each size.", key="repeat_size_fig")
+        else:
+            st.info("All groups have the same size here. Choose *Unbalanced sizes* or *Dropout* to see the error "
+                    "against group size (the smaller the group, the more partial pooling gains).")
+    table = summary(exp, coefficient)
+    none, partial = table.loc["none"], table.loc["partial"]
+    lower_rmse = partial["rmse"] < none["rmse"]
+    st.markdown(
+        f"Over all groups and {repeats} copies ({coefficient}s): no pooling has mean |bias| "
+        f"{none['abs_bias']:.3g}, SD {np.sqrt(none['variance']):.3g}, RMSE {none['rmse']:.3g}; partial pooling "
+        f"has mean |bias| {partial['abs_bias']:.3g}, SD {np.sqrt(partial['variance']):.3g}, RMSE {partial['rmse']:.3g}. "
+        + ("Partial pooling buys its smaller variance with some bias, and its total error is smaller: "
+           "that is why pulling towards the mean is a good trade." if lower_rmse else
+           "Here partial pooling's bias costs more than its smaller variance saves, so its RMSE is not "
+           "smaller; this happens when groups have plenty of data or the model's variances are badly estimated."))
+    with st.expander("Check yourself"):
+        st.markdown("**Question:** no pooling is unbiased here. Why is it still the worse method for small groups?")
+        st.markdown("*Answer:* because its estimates scatter widely: for a group with few observations the "
+                    "variance term dominates the error, and the mixed model removes more variance than the bias "
+                    "it adds. Compare the dotted (SD) and dashed (|bias|) lines on the right at the smallest size.")
+
+
+def _size_sentence(exp, size: int, coefficient: str) -> str:
+    """What the histogram shows at this group size, from its numbers."""
+    d = exp.by_group[(exp.by_group["n"] == size) & (exp.by_group["coefficient"] == coefficient)]
+    by = d.groupby("method").agg(sd=("variance", lambda v: float(np.sqrt(np.mean(v)))), bias=("abs_bias", "mean"))
+    if not {"none", "partial"} <= set(by.index):
+        return "No pooling has no estimate at this size."
+    sd_n, sd_p = by.loc["none", "sd"], by.loc["partial", "sd"]
+    b_n, b_p = by.loc["none", "bias"], by.loc["partial", "bias"]
+    return (f"At this size partial pooling scatters {'less' if sd_p < sd_n else 'more'} (SD {sd_p:.3g} vs "
+            f"{sd_n:.3g}) and sits {'further from' if b_p > b_n else 'as close to'} each group's truth on average "
+            f"(mean |bias| {b_p:.3g} vs {b_n:.3g}).")
+
+
+def _current_settings() -> SimulationSettings:
+    """The settings the controls above hold (read from the session, no widgets drawn)."""
+    preset = st.session_state.get("preset", CUSTOM)
+    base = PRESETS.get(preset, PRESETS["As fitted (GPA)"])
+    values = {field: st.session_state[key] for key, (field, *_r) in SLIDERS.items()}
+    return replace(base, **values, balance=BALANCE[st.session_state["balance"]],
+                   seed=int(st.session_state["seed"]),
+                   max_per_group=base.max_per_group if preset in PRESETS else None)
+
+
+repeat_fragment()

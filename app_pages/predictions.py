@@ -10,6 +10,7 @@ import charts.predictions as figs
 import datasets
 from app_shell import ui
 from lmm_core import LmmError
+from teaching.pooling import centre_by_default, possessive
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
 
@@ -17,6 +18,7 @@ choice = ui.current()
 info = choice.data
 result = ui.pooling_for(choice)
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 obs_word = {"sleepstudy": "days", "gpa": "semesters", "iris": "flowers"}.get(info.name, "observations")
 HOLDOUT = ["10%", "20%", "30%", "40%", "50%"]
 
@@ -58,12 +60,13 @@ st.markdown(
     f"""
 A mixed model predicts differently depending on what it knows about the {g}:
 
-1. **A {g} in the data**: the population line plus that {g}'s own random effects.
+1. **A {g} in the data**: the population line plus that {gp} own random effects.
 2. **A new {g}**: only the population line (fixed effects), because nothing is known about this {g}.
    Its band is wide: it must allow for how much {gs} differ (the random-effect variance) as well as the
    noise of single observations (the residual variance).
 3. **A {g} with only a few observations**: in between. With every extra observation its line moves from the
-   population line towards the {g}'s own line, and its uncertainty shrinks.
+   population line towards the {gp} own line (never all the way: the mixed model keeps some pull), and its
+   uncertainty shrinks.
 """
 )
 if info.name == "iris":
@@ -100,8 +103,8 @@ own_row = result.table[(result.table["group"] == group) & (result.table["method"
 population_line = (grid, pop["intercept"] + pop["slope"] * grid, "population")
 refs = {"Population line (fixed effects)": population_line}
 if bool(own_row["estimable"]):
-    refs_partial = {**refs, f"Its own regression, all {obs_word}": (grid, own_row["intercept"] + own_row["slope"] * grid,
-                                                                    "none")}
+    refs_partial = {**refs, f"Its own estimate (no pooling), all {obs_word}":
+                    (grid, own_row["intercept"] + own_row["slope"] * grid, "none")}
 else:
     refs_partial = refs
 
@@ -123,8 +126,8 @@ panels = [
     figs.Panel(f"3. {g.capitalize()} {group}, {k} of {n_j} seen", part_curve, used, unseen, refs_partial),
 ]
 ui.show(figs.prediction_panels(panels, theme=ui.theme(), x_label=info.covariate_label, y_label=info.response_label),
-        f"Three predictions for {g} {group}. Red line: the prediction; shaded: 95% band for a new observation. "
-        f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {g}'s data "
+        f"Three predictions for {g} {group}. Purple line: the prediction; shaded: 95% band for a new observation. "
+        f"Filled points were used for the prediction, hollow ones were not. Panel 2 ignores this {gp} data "
         f"altogether; panel 3 uses only its first {k} {obs_word}.", key="panels")
 
 half = {name: 1.96 * float(np.sqrt(np.mean(c["se_line"] ** 2))) for name, c in
@@ -148,11 +151,31 @@ if info.covariate in names:
     random_cols["slope"] = f"Slope (per unit of {info.covariate})"
 own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
 population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
+last_row = trail.table.iloc[-1]
+moves = []
+for c in random_cols:
+    end, start_, own_c = float(last_row[c]), population[c], own[c]
+    if not np.isfinite(own_c) or abs(own_c - start_) < 1e-12:
+        continue
+    share_ = (end - start_) / (own_c - start_)
+    moves.append(f"its {c} ends {share_:.0%} of the way from the population value to its own estimate "
+                 f"({end:.4g}; own {own_c:.4g})" if 0 <= share_ <= 1.0005 else
+                 f"its {c} ends at {end:.4g}, not between the population value {start_:.4g} and its own estimate "
+                 f"{own_c:.4g} (intercept and slope are pulled as a pair)")
+ending = ("; with all its data " + "; ".join(moves) + ": the mixed model never goes all the way to the own "
+          "estimate, it keeps some pull") if moves else ""
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
                           current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
-        f"The {g}'s {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its first k "
-        f"{obs_word} (red, with 95% bars from the conditional SD). At k = 0 it is the population value (dashed); "
-        f"as k grows it moves towards the {g}'s own regression (dotted blue), and the bars shrink.", key="path")
+        f"The {possessive(g)} {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its "
+        f"first k {obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value "
+        f"(dashed); the dotted blue line is its own estimate from all {obs_word} (no pooling){ending}.", key="path")
+
+if "intercept" in random_cols and centre_by_default(result):
+    lo_x, hi_x = float(result.data.x.min()), float(result.data.x.max())
+    st.caption(f"The intercept in the left panel is read at {info.covariate} = 0, far outside the data ({lo_x:.3g} "
+               f"to {hi_x:.3g}): small changes of the slope swing it a lot, so its moves are mostly extrapolation. "
+               "The lines in the panels above, inside the data, change far less. (The shrinkage map can read "
+               f"intercepts at the mean {info.covariate} instead.)")
 
 # -- hold-out test ---------------------------------------------------------------------------------
 st.header("Which way of pooling predicts best?")
@@ -162,7 +185,7 @@ A fair test: hide the last {obs_word} of every {g}, fit the three methods on the
 their predictions land from the hidden values (root-mean-square error, RMSE; smaller is better).
 """
 )
-share = st.select_slider(f"Share of each {g}'s {obs_word} to hold out (the last ones)", HOLDOUT, value="20%",
+share = st.select_slider(f"Share of each {gp} {obs_word} to hold out (the last ones)", HOLDOUT, value="20%",
                          key="holdout", bind=ui.URL)
 last = max(1, int(round(float(share.rstrip("%")) / 100 * int(sizes.min()))))
 last_words = f"{last} {obs_word}" if last > 1 else f"{obs_word[:-1]}"
@@ -181,10 +204,20 @@ ui.show(charts.bar_compare(bars, x="what", y="rmse", color_by="method", theme=ui
 best = tab.loc[tab["rmse"].idxmin(), "method"]
 st.dataframe(tab[["Method", "rmse", "n_predicted"]].rename(columns={"rmse": "RMSE", "n_predicted": "Predicted rows"}),
              hide_index=True, width="stretch")
+rmse = tab.set_index("method")["rmse"]
+order = list(rmse.sort_values().index)
+name = {m: charts.METHOD_STYLE[m]["short"] for m in rmse.index}
 verdict = {
-    "partial": f"Partial pooling wins: it keeps what is real about each {g} and discounts what is noise.",
-    "none": f"Here each {g}'s own line predicts best: with this much data per {g}, shrinkage gains little.",
-    "complete": f"Here one line for everybody predicts best: the {gs} differ little in what is held out.",
+    "partial": (f"Partial pooling predicts best (RMSE {rmse['partial']:.3g}): it keeps what is real about each {g} "
+                f"and discounts what is noise."),
+    "none": (f"Here each {possessive(g)} own estimate predicts best (RMSE {rmse['none']:.3g}, partial pooling "
+             f"{rmse['partial']:.3g}): with this much data per {g}, the pull gains nothing on these held-out points."),
+    "complete": (f"Here one line for everybody predicts best (RMSE {rmse['complete']:.3g}): the {gs} differ little "
+                 "in what is held out."),
 }[best]
-st.markdown(f"**{verdict}** No pooling over-reacts to the noise in each {g}'s few points; complete pooling "
-            f"ignores real differences between {gs}.")
+why = []
+if order.index("none") > order.index("partial"):
+    why.append(f"no pooling ({rmse['none']:.3g}) over-reacts to the noise in each {possessive(g)} points")
+if order.index("complete") > order.index("partial"):
+    why.append(f"complete pooling ({rmse['complete']:.3g}) ignores real differences between {gs}")
+st.markdown(f"**{verdict}** " + ("Compared with partial pooling, " + " and ".join(why) + "." if why else ""))

@@ -1,12 +1,16 @@
 """The shrinkage map: every group as a point moving from its own estimate to the mixed model's."""
 
+import numpy as np
 import streamlit as st
 
 import charts
 from app_shell import ui
 from lmm_core import tables
+from teaching.pooling import (axis_labels, between_sentence, centre_by_default, centred_covariance,
+                              centred_population, centred_table, covariate_mean, no_pooling_meaning, possessive,
+                              pull_fraction, pull_phrase, push_reason, singular_message, varying_names)
 from teaching.selection import observations, one_coefficient_table
-from teaching.shrinkage import ellipse, intercept_shrinkage, pull_by_group
+from teaching.shrinkage import ellipse, intercept_shrinkage
 
 choice = ui.current()
 info = choice.data
@@ -18,50 +22,74 @@ g = info.group_label
 gs = ui.plural(g)
 
 st.title("The shrinkage map")
+colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
+has_x = result.data.x is not None
+centred = False
+if has_x:
+    centred = st.toggle(f"Read intercepts at the mean {info.covariate} ({covariate_mean(result):.3g}) instead of at 0",
+                        value=centre_by_default(result), key="centred", bind=ui.URL,
+                        help=f"The same lines; only where the intercept is read moves. lme4 reports intercepts at "
+                             f"{info.covariate} = 0 (switch off to see those numbers), which for these data may "
+                             "lie far outside the observations.")
+table = centred_table(result) if centred else result.table
+pop = centred_population(result) if centred else result.population
+x_label, y_label = axis_labels(result, centred, info.response)
 if kind in ("both", "uncorrelated"):
     st.markdown(
         f"""
-Each {g} is a point in the plane of **intercept** (where its line starts) and **slope**
-(how fast it rises). The blue point is the {g}'s own regression; the arrow ends where the
-mixed model puts it. The star is the population line (fixed effects); the orange cross is the
-single regression for everyone. The rings show where the model expects {gs} to fall.
+Each {g} is a point in the plane of **intercept** (where its line is at the chosen {info.covariate})
+and **slope** (how fast it rises). The {colour["none"]} point is the {possessive(g)} own estimate (no pooling:
+{no_pooling_meaning(kind, info.covariate, g, result.data.extra_names).split(": ", 1)[1].rstrip(".")});
+the arrow ends where the mixed model puts it ({colour["partial"]}). The star is the population line
+(fixed effects); the {colour["complete"]} cross is the single regression for everyone. The rings show where
+the model expects {gs} to fall.
 
 Arrows point *inwards*, but not always straight at the star: the model pulls hardest in
-the direction the {g}'s own data say least about, and it uses the correlation between
+the direction the {possessive(g)} own data say least about, and it uses the correlation between
 intercepts and slopes.
 """
     )
 else:
     coefficient = "slope" if kind == "slope" else "intercept"
+    other = "intercept" if coefficient == "slope" else "slope"
     st.markdown(
         f"""
 This model lets only the **{coefficient}** vary between {gs}, so there is one number per {g}.
-Top row: each {g}'s own estimate. Bottom row: the mixed model's. Arrows show the pull
-towards the fixed effect (dashed line). Bigger dots are {gs} with more observations: they
-move less.
+Top row: each {possessive(g)} own {coefficient} (no pooling, with one {other} shared by all {gs}).
+Bottom row: the mixed model's. Arrows show the pull towards the fixed effect (dashed line).
+Bigger dots are {gs} with more observations: they move less.
 """
     )
+singular = singular_message(result, g)
+if singular:
+    st.warning(singular, icon=":material/warning:")
 
 levels = list(result.group_sizes.index)
 selected = st.selectbox(f"Look closer at one {g}", levels, key="group", bind=ui.URL,
                         help="Or click a point in the figure.")
 
 if kind in ("both", "uncorrelated"):
-    vc = fit.varcorr
     cov = tables.random_effect_covariance(fit)
+    if centred:
+        cov = centred_covariance(result, cov)
     center = (pop["intercept"], pop["slope"])
     contours = ellipse(center, cov, levels=(0.5, 0.8, 0.95))
     rings = [(lvl, d["x"], d["y"]) for lvl, d in contours.groupby("level")]
-    fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(),
-                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
-                               y_label=f"Slope (per unit of {info.covariate})", selected=selected)
-    caption = (f"Shrinkage map: one arrow per {g}, from its own regression (blue) to the mixed model's "
-               f"estimate (red). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects.")
+    fig = charts.shrinkage_map(table, population=center, ellipses=rings, theme=ui.theme(),
+                               x_label=x_label, y_label=y_label, selected=selected)
+    caption = (f"Shrinkage map: one arrow per {g}, from its own estimate ({colour['none']}) to the mixed model's "
+               f"({colour['partial']}). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects. "
+               + ("Intercepts read at the mean " if centred else "Intercepts at ") + f"{info.covariate}"
+               + (f" = {covariate_mean(result):.3g}." if centred else " = 0, as lme4 reports them."))
+    if singular:
+        caption += f" The fit is singular: the rings are flat and the arrows end on one line."
 else:
-    fig = charts.shrinkage_strip(one_coefficient_table(result, coefficient), population=pop[coefficient], coefficient=coefficient,
-                                 theme=ui.theme(), label=coefficient.capitalize(), selected=selected)
-    caption = (f"Each {g}'s own {coefficient} (top, with the other coefficient held at its fixed value) and "
-               f"the mixed model's (bottom), with an arrow between them; bigger dots: more observations.")
+    strip_pop = pop[coefficient]
+    fig = charts.shrinkage_strip(one_coefficient_table(result, coefficient, table), population=strip_pop,
+                                 coefficient=coefficient, theme=ui.theme(),
+                                 label=x_label if coefficient == "intercept" else y_label, selected=selected)
+    caption = (f"Each {possessive(g)} own {coefficient} (top) and the mixed model's (bottom), with an arrow between "
+               f"them; bigger dots: more observations. {between_sentence(result, g)}")
 event = ui.show(fig, caption, key="map", on_select="rerun", selection_mode="points")
 clicked = ui.clicked_group(event)
 if clicked and clicked != selected:
@@ -83,14 +111,22 @@ with right:
     st.metric("Observations", n)
     own = row.loc["none"]
     if not bool(own["estimable"]):
-        st.info(f"This {g} has too little data for a regression of its own, yet the mixed model still "
+        st.info(f"This {g} has too little data for an estimate of its own, yet the mixed model still "
                 "gives it a line: it borrows strength from the others.")
-    pull = pull_by_group(fit).loc[selected]
-    for name, value in pull.items():
-        what = "intercept" if name == "(Intercept)" else "slope"
-        st.metric(f"Pull on its {what}", f"{value:.0%} of the way",
-                  help=f"How far the mixed model moves this {g}'s {what} from what its own data say towards the "
-                       "population value (0% = not at all, 100% = all the way).")
+    shown = table[(table["group"] == selected)].set_index("method")
+    for what in varying_names(result):
+        own_v, mixed_v, pop_v = shown.loc["none", what], shown.loc["partial", what], pop[what]
+        value = float(pull_fraction(own_v, mixed_v, pop_v)) if bool(own["estimable"]) else float("nan")
+        st.metric(f"Pull on its {what}", f"{value:.0%} of the way" if np.isfinite(value) else "—",
+                  help=f"What the arrow shows: (own − mixed) ÷ (own − fixed {what}). 0% = not moved, 100% = all "
+                       "the way to the fixed value; above 100% = pulled past it; below 0% = pushed away.")
+        if np.isfinite(value):
+            st.caption(f"{mixed_v:.4g} from its own {own_v:.4g}; fixed {what} {pop_v:.4g}: "
+                       f"{pull_phrase(value, what, 'the fixed ' + what)}.")
+    if kind in ("both", "uncorrelated") and any(
+            np.isfinite(v) and (v < -0.005 or v > 1.005) for v in
+            (pull_fraction(shown.loc["none", w], shown.loc["partial", w], pop[w]) for w in ("intercept", "slope"))):
+        st.caption(push_reason())
 if kind == "intercept":
     with st.container():
         shrink = intercept_shrinkage(result)
@@ -101,6 +137,13 @@ if kind == "intercept":
                  rf"\frac{{{shrink.tau2:.4g}}}{{{shrink.tau2:.4g} + {shrink.sigma2:.4g} / {n}}} = {lam['lambda']:.3f}")
         st.latex(r"\hat b_j = \lambda_j\,(\bar y_j - \bar x_j'\hat\beta) = "
                  rf"{lam['lambda']:.3f} \times {lam['raw_deviation']:.4g} = {lam['conditional_mode']:.4g}")
-        st.caption(f"τ² is the variance between {gs}, σ² the residual variance, ȳⱼ the {g}'s mean and "
+        arrow = float(row.loc["partial", "pull_intercept"])
+        agree = (f"1 − λⱼ = {1 - lam['lambda']:.1%} is the pull shown above ({arrow:.1%})"
+                 + (": the same, because the data are balanced and every method uses the same slope."
+                    if abs(1 - lam['lambda'] - arrow) < 5e-4 else
+                    ": close but not equal, because in unbalanced data the no-pooling slope (within "
+                    f"{gs}) differs a little from the mixed model's, so the arrow starts a little elsewhere "
+                    "than ȳⱼ − x̄ⱼ'β̂.")) if np.isfinite(arrow) else ""
+        st.caption(f"τ² is the variance between {gs}, σ² the residual variance, ȳⱼ the {possessive(g)} mean and "
                    f"x̄ⱼ'β̂ the population line's mean prediction for it. The engine's conditional mode for "
-                   f"this {g} is {engine_b:.6g}: the same number.")
+                   f"this {g} is {engine_b:.6g}: the same number. {agree}")

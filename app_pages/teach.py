@@ -274,7 +274,7 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
     fig = class_charts.sampling_cloud(summary.points, summary.truth, population, theme=ui.theme())
     ui.show(presenter.figure(fig), f"Group {group} as estimated by each of {summary.n_students} students from "
                                    "their own sample: their own regression (blue) scatters widely around the "
-                                   "truth (green); the mixed model (red) scatters less but sits closer to the "
+                                   "truth (green); the mixed model (purple) scatters less but sits closer to the "
                                    "population average (star).", key="teach_cloud")
     table = summary.table.assign(method=lambda t: t["method"].map({"none": "No pooling", "partial": "Partial pooling"}))
     st.dataframe(table[["method", "coefficient", "n", "truth", "mean", "bias", "spread", "rmse"]].rename(columns={

@@ -8,11 +8,14 @@ import charts
 from app_shell import presenter
 from app_shell import ui
 from teaching import lab
+from teaching.pooling import (axis_labels, centre_by_default, centred_population, centred_table, possessive,
+                              singular_message)
 from teaching.selection import choose_groups, observations
 
 choice = ui.current()
 info = choice.data
 g, gs = info.group_label, ui.plural(info.group_label)
+gp = possessive(g)  # "subject's", "species'"
 
 st.title("Less data, more shrinkage")
 st.markdown(
@@ -21,12 +24,17 @@ Real data this time: the **{info.title}** data. Keep only the first few observat
 {g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
-
-What is pulled hardest is what the kept observations say least about: keep only a {g}'s first
-few observations (in the order of {info.covariate_label.lower()}) and its *slope* is barely known,
-so it is pulled almost to the average slope, while its starting value is still well measured.
 """
 )
+if choice.random in ("slope", "both", "uncorrelated"):
+    st.markdown(
+        f"What is pulled hardest is what the kept observations say least about: keep only a {possessive(g)} first "
+        f"few observations (in the order of {info.covariate_label.lower()}) and its *slope* is barely known, so it "
+        "is pulled towards the average slope"
+        + (", while its starting value is still fairly well measured." if choice.random != "slope" else "."))
+else:
+    st.markdown(f"This model lets only the **intercept** vary between {gs} (every {g} has the same slope), so "
+                f"thinning changes how far each {possessive(g)} intercept is pulled towards the fixed intercept.")
 
 if info.covariate is None:
     st.info(f"Thinning keeps the first observations in the order of a covariate, and this data set has none. "
@@ -72,6 +80,9 @@ if view.thinned is None:
     st.stop()
 
 result = view.thinned
+singular = singular_message(result, g)
+if singular:
+    st.warning(singular, icon=":material/warning:")
 obs = observations(result)
 if mode == ONE:
     shown = [picked]
@@ -93,11 +104,12 @@ fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=in
 what = f"{g} {picked}" if mode == ONE else f"{len(shown)} {gs}" + (" (those that moved most)" if len(shown) < len(levels) else "")
 ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollow ones were left out. Lines fitted "
              f"to the kept data only: own line (blue, dotted, where it can be drawn), one line for all (orange, "
-             f"dashed), mixed model (red, solid). The faint red line is the mixed model on all the data.",
+             f"dashed), mixed model (purple, solid). The faint purple line is the mixed model on all the data.",
         key="thin_facets")
 
 moved = view.moved.set_index("group")
 coefficients = [c for c in ("intercept", "slope") if f"{c}_full" in moved and f"{c}_thinned" in moved]
+thinned_rows = moved.loc[[str(x) for x in view.thinned_groups if str(x) in moved.index]]
 if mode == ONE:
     row = moved.loc[picked]
     cols = st.columns(1 + len(coefficients))
@@ -111,26 +123,68 @@ else:
         names[f"{c}_full"] = f"Pull on {c}, all data"
         names[f"{c}_thinned"] = f"Pull on {c}, thinned"
     table = moved[list(names)].rename(columns=names)
-    st.dataframe(table, width="stretch",
-                 column_config={v: st.column_config.ProgressColumn(v, format="percent", min_value=0.0, max_value=1.0)
+    # Groups with the same sizes and covariate values have the same pull: one row each, with a count.
+    key = table.round(4)
+    collapsed = table.groupby(list(key.columns), sort=False).size() if len(table) > 12 else None
+    if collapsed is not None and len(collapsed) < len(table):
+        first = table.loc[~key.duplicated()].copy()
+        first.insert(0, f"{gs.capitalize()} like this", key.groupby(list(key.columns), sort=False).size().to_numpy())
+        first.index.name = f"first such {g}"
+        table = first
+        st.caption(f"{gs.capitalize()} with the same numbers are shown once ({len(table)} rows for {len(moved)} {gs}).")
+    st.dataframe(table, width="stretch", height=min(420, 38 + 35 * len(table)),
+                 column_config={v: st.column_config.ProgressColumn(v, format="percent", min_value=0.0, max_value=1.0,
+                                                                   width="small")
                                 for k, v in names.items() if k.startswith(("intercept", "slope"))})
-st.caption(f"The pull is the share of the way the mixed model moves a {g}'s estimate from what its own data say "
-           "to the population value (0% = not at all, 100% = all the way). It depends on how many observations "
-           f"the {g} has and on the variances, which is why it is defined even for a {g} with one observation.")
+st.caption(f"The pull here is the share of the way the mixed model moves a {possessive(g)} estimate from what its own "
+           "data say to the population value (0% = not at all, 100% = all the way), computed from the fitted "
+           f"variances and the {possessive(g)} observations (1 − conditional variance / variance between {gs}). "
+           f"It is defined even for a {g} with one observation.")
+# What actually happened to the pull, from the numbers, and why when it fell.
+sd_full = {n: float(v) for n, v in zip(full.fit.varcorr[0].terms, full.fit.varcorr[0].sd)}
+sd_thin = {n: float(v) for n, v in zip(result.fit.varcorr[0].terms, result.fit.varcorr[0].sd)}
+said = []
+for c in coefficients:
+    before, after = float(thinned_rows[f"{c}_full"].mean()), float(thinned_rows[f"{c}_thinned"].mean())
+    term = "(Intercept)" if c == "intercept" else info.covariate
+    direction = "rises" if after > before + 5e-4 else ("falls" if after < before - 5e-4 else "stays")
+    line = f"Mean pull on the thinned {gs}' {c}s: {before:.0%} → {after:.0%} ({direction})."
+    if direction == "falls":
+        line += (f" Less data usually means more pull, but here the model also re-estimates how much {gs} differ "
+                 f"from the thinned data: the SD of the {c}s between {gs} went from {sd_full.get(term, float('nan')):.3g} "
+                 f"to {sd_thin.get(term, float('nan')):.3g}, and a larger spread between {gs} makes the model trust "
+                 f"each {possessive(g)} own data more.")
+        if c == "intercept" and choice.random != "intercept":
+            line += (f" The intercept is read at {info.covariate} = 0, and the kept first observations sit closer "
+                     "to 0 than all of them do, so the intercept is better measured after thinning.")
+    said.append(line)
+if said:
+    st.markdown(" ".join(said))
 
 if choice.random in ("both", "uncorrelated"):
-    pop = result.population
-    reference = full.table[full.table["method"] == "partial"][["group", "intercept", "slope"]]
+    centred = centre_by_default(full)
+    xbar = float(full.data.x.mean())
+    pop = centred_population(result) if centred else result.population
+    ftable = centred_table(full) if centred else full.table
+    if centred:  # the thinned fit read at the full data's covariate mean, so both maps share one x̄
+        ttable = result.table.assign(intercept=result.table["intercept"] + result.table["slope"] * xbar)
+        pop = {"intercept": result.population["intercept"] + result.population["slope"] * xbar,
+               "slope": result.population["slope"]}
+    else:
+        ttable = result.table
+    reference = ftable[ftable["method"] == "partial"][["group", "intercept", "slope"]]
     rings = lab.estimated_rings(result)
-    fig = charts.shrinkage_map(result.table, population=(pop["intercept"], pop["slope"]), ellipses=rings,
+    if centred:
+        rings = [(lvl, x + y * xbar, y) for lvl, x, y in rings]
+    x_label, y_label = axis_labels(full, centred, info.response)
+    fig = charts.shrinkage_map(ttable, population=(pop["intercept"], pop["slope"]), ellipses=rings,
                                theme=ui.theme(), reference=reference,
                                selected=picked if mode == ONE else None,
-                               x_label=f"Intercept ({info.response_label} at {info.covariate} = 0)",
-                               y_label=f"Slope (per unit of {info.covariate})", height=560)
-    ui.show(fig, f"Shrinkage map after thinning: arrows from each {g}'s own estimate (blue) to the mixed model's "
-                 f"(red); the hollow red diamonds are the mixed model on the full data.", key="thin_map")
+                               x_label=x_label, y_label=y_label, height=560)
+    ui.show(fig, f"Shrinkage map after thinning: arrows from each {gp} own estimate (blue) to the mixed model's "
+                 f"(purple); the hollow purple diamonds are the mixed model on the full data.", key="thin_map")
 
-with st.expander("Why do thinned groups move more?"):
+with st.expander("Why do thinned groups usually move more, and when do they not?"):
     st.markdown(
         rf"""
 For a random intercept the mixed model's estimate of {g} $j$ is its own deviation from the population
@@ -138,9 +192,13 @@ line multiplied by
 
 $$\lambda_j = \frac{{\tau^2}}{{\tau^2 + \sigma^2 / n_j}}.$$
 
-$\sigma^2 / n_j$ is how uncertain the {g}'s own mean is; it grows as $n_j$, the number of its
+$\sigma^2 / n_j$ is how uncertain the {gp} own mean is; it grows as $n_j$, the number of its
 observations, falls. With fewer observations $\lambda_j$ gets smaller and the estimate moves towards
 the population value. A {g} with all its data keeps most of its own estimate. The same happens, in
 two dimensions, to intercepts and slopes together.
+
+But $\tau^2$ (the variance between {gs}) and $\sigma^2$ are estimated again from the thinned data.
+If the thinned data make the {gs} look *more* different (a larger $\tau^2$), $\lambda_j$ can rise and
+the pull fall, even though each {g} has less data. With few {gs} (iris has three) this happens easily.
 """
     )

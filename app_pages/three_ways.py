@@ -6,6 +6,7 @@ import charts
 from app_shell import presenter
 from app_shell import ui
 from lmm_core import tables
+from teaching.pooling import between_sentence, no_pooling_meaning, possessive, singular_message, varying_names
 from teaching.selection import choose_groups, observations
 
 choice = ui.current()
@@ -13,23 +14,32 @@ info = choice.data
 result = ui.pooling_for(choice)
 
 st.title("Three ways to pool")
+g = info.group_label
+colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
+varies = " and ".join(varying_names(result))
 st.markdown(
     f"""
-The {info.title} data come in groups ({info.n_groups} {ui.plural(info.group_label)}). There are three
-ways to draw a line through the points of each {info.group_label}:
+The {info.title} data come in groups ({info.n_groups} {ui.plural(g)}). There are three
+ways to draw a line through the points of each {g}:
 
-- **Complete pooling** (orange, dashed) ignores the groups: one regression through all
+- **Complete pooling** ({colour["complete"]}, dashed) ignores the groups: one regression through all
   the points, the same line in every panel.
-- **No pooling** (blue, dotted) fits every {info.group_label} on its own, as if the others
-  did not exist.
-- **Partial pooling** (red, solid) is the mixed model: each {info.group_label} keeps its own
-  line, but the line is pulled towards the overall one. The less a {info.group_label}'s
-  own data say, the stronger the pull.
+- **No pooling** ({colour["none"]}, dotted) gives every {g} its own {varies}, as if the others did
+  not exist.
+- **Partial pooling** ({colour["partial"]}, solid) is the mixed model: each {g} keeps its own
+  {varies}, but pulled towards the population value. The less a {possessive(g)} own data say, the
+  stronger the pull.
 
-**Look for** the panels where the blue line is extreme: the red line sits between it and the
-orange one. That move is *shrinkage*.
+{no_pooling_meaning(result.random, result.data.covariate, g, result.data.extra_names, result.data.response, result.data.group)}
+The same definition is used on every page of the app.
+
+**Look for** the panels where the {colour["none"]} line is extreme: the {colour["partial"]} line is pulled
+back from it. That move is *shrinkage*.
 """
 )
+singular = singular_message(result, g)
+if singular:
+    st.warning(singular, icon=":material/warning:")
 
 METHOD_LABELS = {"complete": "Complete pooling", "none": "No pooling", "partial": "Partial pooling"}
 methods = st.pills(
@@ -70,8 +80,7 @@ if result.held_at_mean:
 ui.show(
     fig,
     f"One panel per {info.group_label}: the points are the observations of {info.response_label} against "
-    f"{info.covariate_label}; the lines are the three fits. The mixed model's line (red) lies between the "
-    f"{info.group_label}'s own line (blue) and the line for everyone (orange).{note}",
+    f"{info.covariate_label}; the lines are the three fits. {between_sentence(result, g)}{note}",
     key="facets",
 )
 

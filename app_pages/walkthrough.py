@@ -6,6 +6,7 @@ control on the right, Back/Next (keys ← and →) on top. The path and step are
 (``?path=sleepstudy&step=7``), and answers are kept in session state while the student
 moves around the app. Each path uses its own data set, whatever the sidebar says.
 """
+import numpy as np
 import streamlit as st
 
 import charts
@@ -15,6 +16,7 @@ from app_shell import presenter
 from app_shell import ui
 from charts import walkthrough as wt_charts
 from teaching import walkthrough_numbers as numbers
+from teaching.pooling import inward_share, axis_labels, centred_population, centred_table, pull_phrase
 from teaching.selection import choose_groups, observations
 from teaching.shrinkage import ellipse
 from lmm_core import random_effect_covariance
@@ -205,7 +207,7 @@ def view_random_intercept(f: dict) -> None:
     result = ui.pooling("sleepstudy", "ri")
     subject = st.selectbox("Pick a subject", result.levels, key="wt_subject")
     facets("sleepstudy", "ri", ["complete", "partial"], "wt_fig_ri",
-           "Red: the random-intercept model's line for each subject (all parallel); orange dashed: one line "
+           "Purple: the random-intercept model's line for each subject (all parallel); orange dashed: one line "
            "for everyone.")
     fit = result.fit
     own = result.table.query("group == @subject and method == 'none'")["intercept"].iloc[0]
@@ -213,8 +215,20 @@ def view_random_intercept(f: dict) -> None:
     cols = [c for row in (st.columns(2), st.columns(2)) for c in row]  # 2 × 2: labels not cut at 1366 px
     cols[0].metric("Fixed intercept", f"{fixed:.2f}")
     cols[1].metric(f"Random effect of {subject}", f"{random:+.2f}")
-    cols[2].metric("Its intercept (red line)", f"{fixed + random:.2f}")
-    cols[3].metric("Its own regression", f"{own:.2f}", help="The intercept from this subject's data alone.")
+    cols[2].metric("Its intercept (purple line)", f"{fixed + random:.2f}")
+    cols[3].metric("Its own intercept (no pooling)", f"{own:.2f}",
+                   help="From y ~ Days + Subject: every subject's own intercept with one slope shared by all, "
+                        "the no pooling that matches a random intercept.")
+    complete = result.table.query("group == @subject and method == 'complete'")["intercept"].iloc[0]
+    mixed = fixed + random
+    if min(complete, own) - 1e-9 <= mixed <= max(complete, own) + 1e-9:
+        share = (own - mixed) / (own - complete) if own != complete else 0.0
+        st.caption(f"Subject {subject}: the mixed model's {mixed:.2f} lies between one line for all "
+                   f"({complete:.2f}) and its own intercept ({own:.2f}): pulled {share:.0%} of the way from its "
+                   "own intercept towards the fixed one.")
+    else:
+        st.caption(f"Subject {subject}: the mixed model's {mixed:.2f} is not between {complete:.2f} and {own:.2f}: "
+                   "in unbalanced data the shared slope is estimated a little differently by each method.")
 
 
 def view_random_slope(f: dict) -> None:
@@ -222,8 +236,9 @@ def view_random_slope(f: dict) -> None:
                        selection_mode="multi", key="wt_lines_rs",
                        format_func=lambda m: charts.METHOD_STYLE[m]["name"])
     facets("sleepstudy", "rs_only", methods or [], "wt_fig_rs",
-           "Red: the random-slope model's line for each subject, all starting from the same point on day 0. "
-           "Blue dotted: the subject's own regression; orange dashed: one line for everyone.")
+           "Purple: the random-slope model's line for each subject, all starting from the same point on day 0. "
+           "Blue dotted: no pooling for this model (one shared start, each subject's own slope); orange dashed: "
+           "one line for everyone.")
 
 
 def view_both(f: dict) -> None:
@@ -231,7 +246,7 @@ def view_both(f: dict) -> None:
                      key="wt_corr")
     model = "rs" if which == "estimated" else "rs_uncorr"
     facets("sleepstudy", model, ["complete", "partial"], "wt_fig_both",
-           f"Red: each subject's line from the model with random intercepts and slopes ({which} correlation); "
+           f"Purple: each subject's line from the model with random intercepts and slopes ({which} correlation); "
            "orange dashed: one line for everyone.")
 
 
@@ -244,10 +259,15 @@ def map_view(data_name: str, model_key: str, label: str, slope_label: str, key: 
     fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(), selected=selected,
                                x_label=f"Intercept ({label})", y_label=f"Slope ({slope_label})",
                                height=HEIGHT)
-    moved = result.table.query("group == @selected and method == 'partial'")["shrinkage_fraction"].iloc[0]
-    show(fig, f"One arrow per {group_word}: from its own regression (blue) to the mixed model (red). Star: "
-              f"fixed effects; rings: 50/80/95% of {ui.plural(group_word)} under the model. {group_word.capitalize()} "
-              f"{selected} is pulled {moved:.0%} of the way to the star.", key)
+    row = result.table.query("group == @selected and method == 'partial'").iloc[0]
+    pulls = "; ".join(pull_phrase(row[f"pull_{c}"], c, f"the fixed {c}") for c in ("intercept", "slope"))
+    inward = inward_share(result)
+    odd = any(not (-0.005 <= row[f"pull_{c}"] <= 1.005) for c in ("intercept", "slope") if np.isfinite(row[f"pull_{c}"]))
+    show(fig, f"One arrow per {group_word}: from its own regression (blue) to the mixed model (purple). Star: "
+              f"fixed effects; rings: 50/80/95% of {ui.plural(group_word)} under the model. {inward:.0%} of the arrows "
+              f"end on a smaller ring than they start. {group_word.capitalize()} {selected}: {pulls}."
+              + (" The pair is pulled inwards together, so one coordinate can overshoot or move outwards." if odd else ""),
+         key)
 
 
 def view_map(f: dict) -> None:
@@ -269,7 +289,7 @@ def view_strength(f: dict) -> None:
     fig = charts.shrinkage_map(sc.result.table, population=center, ellipses=rings, true_ellipses=truth,
                                theme=ui.theme(), x_label="Intercept", y_label="Slope", height=HEIGHT - 60)
     show(fig, f"40 simulated groups with {n} observations each. Arrows: from each group's own line (blue) to the "
-              "mixed model's (red); green dotted ring: where 95% of the true groups lie.", "wt_fig_strength")
+              "mixed model's (purple); green dotted ring: where 95% of the true groups lie.", "wt_fig_strength")
     w = sc.own_weight
     cols = st.columns(2)
     cols[0].metric("Weight on own data: intercepts", f"{w.iloc[0]:.2f}",
@@ -284,8 +304,8 @@ def view_predictions(f: dict) -> None:
     fig = wt_charts.three_predictions(p.curves, p.observed, p.shown, theme=ui.theme(), height=HEIGHT,
                                       **labels("sleepstudy"))
     show(fig, f"Subject {numbers.PREDICTION_SUBJECT} predicted three ways, each with a 95% band for a new "
-              f"measurement: with all its data (red), from its first {keep} day(s) only (purple), and as a new "
-              "subject (blue, fixed effects only).", "wt_fig_predictions")
+              f"measurement: with all its data (purple), from its first {keep} day(s) only (green), and as a new "
+              "subject (light blue, fixed effects only).", "wt_fig_predictions")
 
 
 def estimation_view(data_name: str, group_word: str, step: float, y_top: float, key: str) -> None:
@@ -300,7 +320,7 @@ def estimation_view(data_name: str, group_word: str, step: float, y_top: float, 
     show(fig, f"Left: how much higher the REML criterion is at each θ than at the fitted θ = {prof.best:.2f} (star); "
               "the shaded band holds the θ values less than 3.84 above it (dotted line). "
               f"Right: the own intercept of each {group_word} (blue) and the mixed model's at θ = {theta:.2f} "
-              "(red); dashed: the fixed intercept at that θ.", key)
+              "(purple); dashed: the fixed intercept at that θ.", key)
     cols = st.columns(3)
     cols[0].metric("Fixed intercept at this θ", f"{table['fixed'].iloc[0]:.4g}")
     cols[1].metric("Residual SD", f"{table['sigma'].iloc[0]:.4g}")
@@ -316,7 +336,7 @@ def view_gpa_facets(f: dict) -> None:
     result = ui.pooling("gpa", "rs")
     groups = choose_groups(result, how=how.split()[0], count=12, seed=3)
     facets("gpa", "rs", ["complete", "partial"], "wt_fig_gpa_facets",
-           "Twelve students: their grades, the mixed model's line for each (red) and one line for everyone "
+           "Twelve students: their grades, the mixed model's line for each (purple) and one line for everyone "
            "(orange dashed).", groups=groups, ncols=6, per_row=170)
 
 
@@ -342,7 +362,7 @@ def view_gpa_distributions(f: dict) -> None:
                                            labels={"intercept": "Intercept (GPA, first semester)",
                                                    "slope": "Slope (GPA per semester)"})
     show(fig, f"Distributions of the 200 students' intercepts and slopes from their first {keep} semesters: "
-              "separate regressions (blue) and the mixed model (red).", "wt_fig_gpa_dist")
+              "separate regressions (blue) and the mixed model (purple).", "wt_fig_gpa_dist")
 
 
 def view_gpa_map(f: dict) -> None:
@@ -366,11 +386,13 @@ def view_iris_by_hand(f: dict) -> None:
     st.caption(f"{species}: each coefficient is the fixed effect plus the species' random effect; the last two "
                "columns agree to every digit.")
     result = ui.pooling("iris", "rs")
-    center = (result.population["intercept"], result.population["slope"])
-    fig = charts.shrinkage_map(result.table, population=center, theme=ui.theme(), selected=species,
-                               x_label="Intercept (at mean sepal width)", y_label="Slope (per cm of sepal length)",
-                               height=HEIGHT - 120)
-    show(fig, "The three species' own estimates (blue) and the mixed model's (red), with the fixed effects (star).",
+    pop = centred_population(result)
+    center = (pop["intercept"], pop["slope"])
+    x_label, y_label = axis_labels(result, True, "Petal.Width")
+    fig = charts.shrinkage_map(centred_table(result), population=center, theme=ui.theme(), selected=species,
+                               x_label=x_label, y_label=y_label, height=HEIGHT - 120)
+    show(fig, "The three species' own estimates (blue) and the mixed model's (purple), with the fixed effects (star). "
+              "Intercepts are read at the mean sepal length (the table above has lme4's, at sepal length 0).",
          "wt_fig_iris_map")
 
 

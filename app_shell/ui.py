@@ -40,6 +40,10 @@ def shared_controls() -> None:
     names = data_names()
     _apply_pending(names)
     with st.sidebar:
+        # The closed chooser is a one-line text field: make the sidebar wide enough (and the text a
+        # little smaller) for the longest model label, "Random intercept and slope (uncorrelated)".
+        st.html("<style>section[data-testid='stSidebar']{min-width: 370px;}"
+                "section[data-testid='stSidebar'] input[role='combobox']{font-size: 0.85rem;}</style>")
         st.markdown("### Data and model")
         name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")

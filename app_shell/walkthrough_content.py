@@ -161,24 +161,25 @@ SLEEP = Path(
             text=(
                 "The middle road: every subject gets **their own starting level** (intercept), but the "
                 "starting levels are assumed to come from one normal distribution around the **fixed "
-                "intercept**. All subjects share one slope, so the red lines are parallel.\n\n"
+                "intercept**. All subjects share one slope, so the purple lines are parallel.\n\n"
                 "The model estimates the fixed effects ({ri_b0:.1f} ms and {ri_b1:.2f} ms/day), the SD of "
                 "the starting levels (**{ri_tau:.1f} ms**) and the residual SD ({ri_sigma:.1f} ms). A "
                 "subject's **random effect** is how far its intercept sits from the fixed one, pulled a "
                 "little towards it: here by {ri_pull:.0%}, the same for all subjects because each has 10 days."
             ),
-            look_for="Pick a subject: fixed intercept + random effect = its red line's start.",
+            look_for="Pick a subject: fixed intercept + random effect = its purple line's start.",
             formula=r"\text{Reaction}_{ij} = (\beta_0 + b_{0i}) + \beta_1\,\text{Days}_{ij} + \varepsilon_{ij},"
                     r"\quad b_{0i} \sim N(0, \tau^2)",
             question=Question(
                 prompt="For the subject you picked, what is its random effect?",
                 answer="The distance of its intercept from the fixed intercept, after being pulled towards it.",
-                right="Right: fixed intercept + random effect gives the subject's intercept (its red line), "
-                      "and that sits a bit closer to the fixed intercept than the subject's own regression.",
+                right="Right: fixed intercept + random effect gives the subject's intercept (its purple line), "
+                      "and that sits a bit closer to the fixed intercept than the subject's own intercept (no "
+                      "pooling for this model: its own intercept with the slope shared by all).",
                 wrong={
                     "Its intercept from a regression on its own data alone.":
-                        "Compare the numbers under the figure: the subject's own regression gives a different "
-                        "intercept. The random effect is a deviation from the fixed intercept, and a shrunk one.",
+                        "Compare the numbers under the figure: the subject's own intercept (no pooling) is another "
+                        "number. The random effect is a deviation from the fixed intercept, and a shrunk one.",
                     "A random number, drawn again each time the model is fitted.":
                         "Fit the model twice and you get the same number. It is the model's best guess of "
                         "this subject's deviation; 'random' refers to treating subjects as a sample from a population.",
@@ -192,24 +193,25 @@ SLEEP = Path(
                 "Swap roles: now everybody shares **one starting level**, and each subject has **their own "
                 "rate of slowing down**. The slopes vary around {rs_b1:.2f} ms/day with an SD of "
                 "**{rs_sd:.2f} ms/day**.\n\n"
-                "All red lines now fan out from one point at day 0. For subjects who started far from the "
-                "average (switch on the blue lines to see them), a shared start is a poor fit, and their "
-                "slope has to make up for it."
+                "All purple lines now fan out from one point at day 0. No pooling that matches this model "
+                "(the blue lines) shares that start too and gives each subject only its own slope. For "
+                "subjects whose points start far above or below the shared start, one common start is a poor "
+                "fit, and their slope has to make up for it: compare the points at day 0 with the lines."
             ),
-            look_for="The fan of red lines from one point at day 0.",
+            look_for="The fan of purple lines from one point at day 0.",
             formula=r"\text{Reaction}_{ij} = \beta_0 + (\beta_1 + b_{1i})\,\text{Days}_{ij} + \varepsilon_{ij},"
                     r"\quad b_{1i} \sim N(0, \sigma_b^2)",
             question=Question(
                 prompt="In this model, what do all subjects share?",
-                answer="The intercept: every red line starts at the same reaction time on day 0.",
+                answer="The intercept: every purple line starts at the same reaction time on day 0.",
                 right="Yes. Only the slope varies from subject to subject.",
                 wrong={
-                    "The slope: all red lines are parallel.":
-                        "Look at the red lines: they fan out from one point, so the slopes differ and the "
+                    "The slope: all purple lines are parallel.":
+                        "Look at the purple lines: they fan out from one point, so the slopes differ and the "
                         "start is shared.",
                     "Nothing: each subject has its own line, as with no pooling.":
-                        "Switch on the blue no-pooling lines: they start at different heights, the red lines "
-                        "all start at the same one.",
+                        "Look at day 0: every purple line starts at the same height. With no pooling each "
+                        "subject would have its own start and slope (the walkthrough's step 3).",
                 },
                 order=(2, 0, 1),
             ),
@@ -223,7 +225,7 @@ SLEEP = Path(
                 "A correlation near zero means a subject's starting level says little about how fast they "
                 "slow down. Switch to the uncorrelated model, which fixes it at zero: the lines hardly move."
             ),
-            look_for="Switching between correlated and uncorrelated barely changes the red lines.",
+            look_for="Switching between correlated and uncorrelated barely changes the purple lines.",
             formula=r"\text{Reaction}_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,\text{Days}_{ij} + "
                     r"\varepsilon_{ij},\quad (b_{0i}, b_{1i}) \sim N(0, \Sigma)",
             question=Question(
@@ -232,7 +234,7 @@ SLEEP = Path(
                 right="Right: it describes how the subjects' deviations go together, and here they barely do.",
                 wrong={
                     "Reaction time hardly depends on the number of days.":
-                        "That would be about the fixed slope, which is clearly positive: nearly every red "
+                        "That would be about the fixed slope, which is clearly positive: nearly every purple "
                         "line rises. The correlation is between subjects' intercept and slope deviations.",
                     "The fit failed: a correlation should be close to 1.":
                         "Nothing failed; switch to the uncorrelated model and the lines stay put. A small "
@@ -245,14 +247,14 @@ SLEEP = Path(
             key="map", title="The shrinkage map", view="map",
             text=(
                 "Each subject is a point in the plane of intercept and slope. Blue: the subject's own "
-                "regression. Red: the mixed model. The arrow between them is **shrinkage**, and it points "
+                "regression. Purple: the mixed model. The arrow between them is **shrinkage**, and it points "
                 "inwards, towards the star (the fixed effects). The rings show where the model expects "
                 "subjects to fall.\n\n"
-                "Because every estimate is pulled in, the red points are less spread out than the model's "
+                "Because every estimate is pulled in, the purple points are less spread out than the model's "
                 "own distribution: the estimated intercept deviations have an SD of {modes_sd0:.1f} ms, "
                 "while the model's intercept SD is {both_sd0:.1f} ms."
             ),
-            look_for="Subjects far from the star move most; the red cloud is tighter than the blue one.",
+            look_for="Subjects far from the star move most; the purple cloud is tighter than the blue one.",
             question=Question(
                 prompt="Why do the 18 estimated random intercepts vary less than the model's intercept SD says?",
                 answer="Each estimate is pulled towards the centre, so together they spread less than the population.",
@@ -260,7 +262,7 @@ SLEEP = Path(
                       "are shrunk, so their spread is smaller by construction.",
                 wrong={
                     "It is a rounding or calculation error; the two should be equal.":
-                        "It is no error. Every arrow in the figure points inwards, so the red points end up "
+                        "It is no error. Every arrow in the figure points inwards, so the purple points end up "
                         "closer together than the subjects they stand for.",
                     "It is chance: with another 18 subjects it could just as well be larger.":
                         "Chance works in both directions, shrinkage only in one: the arrows all point "
@@ -302,14 +304,14 @@ SLEEP = Path(
             key="predictions", title="Predictions for three kinds of subject", view="predictions",
             text=(
                 "The model can predict for three kinds of subject:\n\n"
-                "- **one in the data**: fixed effects plus its own random effects (red);\n"
+                "- **one in the data**: fixed effects plus its own random effects (purple);\n"
                 "- **a new subject** with no data yet: its random effects are unknown, so their best "
-                "guess is zero and only the **fixed effects** remain (blue, dashed), with a wide band "
+                "guess is zero and only the **fixed effects** remain (light blue, dashed), with a wide band "
                 "because subjects differ;\n"
-                "- **a partly observed subject**: a few points give a shrunk estimate in between (purple).\n\n"
+                "- **a partly observed subject**: a few points give a shrunk estimate in between (green).\n\n"
                 "Move the slider to give the partly observed version of subject {pred_subject} more days."
             ),
-            look_for="The purple line moving from the blue one towards the red one as days are added.",
+            look_for="The green line moving from the blue one towards the purple one as days are added.",
             question=Question(
                 prompt="A new subject joins but has not been tested yet. What does the model predict for them?",
                 answer="The population line: the fixed effects only, with a wide band for how much subjects differ.",
@@ -317,9 +319,9 @@ SLEEP = Path(
                 wrong={
                     "The line of the most similar subject in the data.":
                         "The model knows nothing about the new subject to find a similar one. Look at the "
-                        "blue dashed line: it is the fixed-effects line.",
+                        "light blue dashed line: it is the fixed-effects line.",
                     "Nothing: a mixed model cannot predict for a subject it has not seen.":
-                        "It can: the blue dashed line is that prediction. The band around it is wide because "
+                        "It can: the light blue dashed line is that prediction. The band around it is wide because "
                         "the new subject could be anywhere in the population's distribution.",
                 },
                 order=(1, 0, 2),
@@ -336,7 +338,7 @@ SLEEP = Path(
                 "complete pooling. As θ grows, the penalty fades and the subjects move to their own "
                 "intercepts: no pooling. The shaded band shows the θ values the data cannot rule out."
             ),
-            look_for="The red diamonds sliding between the dashed line (θ = 0) and the blue dots (large θ).",
+            look_for="The purple diamonds sliding between the dashed line (θ = 0) and the blue dots (large θ).",
             formula=r"\min_{\beta, u}\ \lVert y - X\beta - Z\Lambda_\theta u\rVert^2 + \lVert u\rVert^2,"
                     r"\quad b = \Lambda_\theta u",
             question=Question(
@@ -347,7 +349,7 @@ SLEEP = Path(
                       "their random effects to describe.",
                 wrong={
                     "Each subject sits on its own intercept: that is no pooling.":
-                        "Look at the right panel at θ = 0: the red diamonds are all on the dashed line. Their "
+                        "Look at the right panel at θ = 0: the purple diamonds are all on the dashed line. Their "
                         "own intercepts (blue) are reached only when θ is large.",
                     "The fixed intercept jumps to zero.":
                         "The dashed line stays near 251 ms. It is the subjects' deviations that become zero, "
@@ -373,7 +375,7 @@ GPA = Path(
                 "with a correlation of {corr:.2f} (students who start low improve a little faster).\n\n"
                 "The trend's SD may look small, but it is more than half of the average trend itself."
             ),
-            look_for="Students whose red line is much flatter or steeper than the orange line for everyone.",
+            look_for="Students whose purple line is much flatter or steeper than the orange line for everyone.",
             formula=r"\text{gpa}_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,\text{occasion}_{ij}"
                     r" + \varepsilon_{ij}",
             question=Question(
@@ -382,7 +384,7 @@ GPA = Path(
                 right="Yes: about 95% of a normal distribution lies within 2 SDs of its mean.",
                 wrong={
                     "All students improve by exactly {b1:.3f} per semester.":
-                        "That is the fixed effect, the average. The red lines in the panels have different "
+                        "That is the fixed effect, the average. The purple lines in the panels have different "
                         "slopes: the SD of {sd1:.3f} says how different.",
                     "Between {b1:.3f} ± 0.01, since 200 students make the estimate very precise.":
                         "That confuses the precision of the average with the spread of students. Many "
@@ -406,7 +408,7 @@ GPA = Path(
                 right="Right: shrinkage removes much of the noise, and with it most of the spurious falls.",
                 wrong={
                     "The mixed model does not allow negative slopes.":
-                        "It does: a few red lines still fall. It only pulls slopes towards the average.",
+                        "It does: a few purple lines still fall. It only pulls slopes towards the average.",
                     "Students with falling grades are left out of the mixed model.":
                         "All 200 students are in both pictures; count the lines. Their slopes just moved inwards.",
                 },
@@ -417,20 +419,20 @@ GPA = Path(
             key="many_regressions", title="Comparison to many regressions", view="gpa_distributions",
             text=(
                 "The distributions of the 200 intercepts and slopes, from separate regressions (blue) and "
-                "from the mixed model (red). The mixed model's tails are pulled in towards the overall "
+                "from the mixed model (purple). The mixed model's tails are pulled in towards the overall "
                 "effect. Keep fewer semesters per student with the slider: separate regressions scatter "
                 "more, and the mixed model pulls harder."
             ),
-            look_for="The red violins are narrower than the blue ones, more so with fewer semesters.",
+            look_for="The purple violins are narrower than the blue ones, more so with fewer semesters.",
             question=Question(
                 prompt="What does the mixed model do to the extreme students?",
                 answer="Pulls them towards the overall effect, so the distribution's tails shrink.",
                 right="Yes: that regularisation protects against overfitting each student.",
                 wrong={
                     "Pushes them further out, to make differences clearer.":
-                        "Compare the violins: the red ones are narrower, not wider.",
+                        "Compare the violins: the purple ones are narrower, not wider.",
                     "Leaves them alone; only average students are changed.":
-                        "The extremes move most: look at the ends of the violins, where red stops well "
+                        "The extremes move most: look at the ends of the violins, where purple stops well "
                         "before blue.",
                 },
                 order=(1, 0, 2),
@@ -439,9 +441,10 @@ GPA = Path(
         Step(
             key="gpa_map", title="The shrinkage map for 200 students", view="gpa_map",
             text=(
-                "Every student as an arrow from their own estimate (blue) to the mixed model's (red). With six "
+                "Every student as an arrow from their own estimate (blue) to the mixed model's (purple). With six "
                 "grades each, the model gives a student's own data a weight of about {w0:.2f} for the intercept "
-                "and {w1:.2f} for the slope, so both are pulled about a third of the way in.\n\n"
+                "and {w1:.2f} for the slope; measured along the arrows, intercepts are pulled {pull0:.0%} and "
+                "slopes {pull1:.0%} of the way in, on average.\n\n"
                 "Not every arrow aims straight at the star: the pull is strongest in the direction the "
                 "student's own six grades say least about. Pick a student to see their arrow."
             ),
@@ -461,25 +464,29 @@ IRIS = Path(
                 "Petal width is modelled from sepal width and length, with an intercept and a sepal-length "
                 "slope for each species: `Petal.Width ~ Sepal.Width + Sepal.Length + (1 + Sepal.Length | "
                 "Species)`. The lines hold sepal width at its mean.\n\n"
-                "Each species has 50 flowers, so the model gives each species' own data most of the weight "
-                "(on average {w0:.0%} for the intercepts, {w1:.0%} for the slopes): the pull is mild. Yet the "
-                "red and blue lines differ, setosa's most. That is not shrinkage: the mixed model makes all "
-                "species share **one** sepal-width effect ({b_width:.2f}), while each species' own regression "
-                "(blue) estimates its own, and within a species sepal width and length go together."
+                "Each species has 50 flowers, so the pull towards the fixed effects is mild: setosa's "
+                "sepal-length slope moves from its own {setosa_own_slope:.3f} to {setosa_mixed_slope:.3f}, "
+                "{setosa_slope_pull:.0%} of the way to the fixed slope {b_len:.3f}. No pooling here means one "
+                "intercept and one sepal-length slope per species, with the sepal-width effect shared, as in "
+                "the mixed model ({width_own:.3f} without pooling, {b_width:.3f} in the mixed model).\n\n"
+                "The orange line is the odd one out: one line for all 150 flowers rises {cp_slope:.2f} cm per cm "
+                "of sepal length, several times steeper than any species' own line."
             ),
-            look_for="Setosa: the red line tilts down while the blue one tilts up.",
+            look_for="In each panel the blue and purple lines nearly overlap; the orange one is much steeper.",
             question=Question(
-                prompt="Why do setosa's red and blue lines differ, although setosa has 50 flowers?",
-                answer="The mixed model gives all species one sepal-width effect; setosa's own regression has its own.",
-                right="Right: the weights on own data are close to 1, so shrinkage is mild here; most of the gap "
-                      "comes from the shared sepal-width effect.",
+                prompt="Why is the orange line (one line for all flowers) so much steeper than the species' lines?",
+                answer="Between species, longer sepals go with much wider petals; within a species the link is weak, "
+                       "and one line for all mixes the two.",
+                right="Right: the steep orange slope comes from the differences between species, not from "
+                      "flowers within a species. That is why grouping matters.",
                 wrong={
-                    "Because 50 flowers are too few, so setosa is pulled hard towards the others.":
-                        "The weights on each species' own data are {w0:.2f} (intercepts) and {w1:.2f} (slopes), "
-                        "close to 1: see the caption under the figure. The pull is mild.",
-                    "Because the mixed model ignores the species.":
-                        "That would be the orange line, the same in all three panels. The red lines differ by "
-                        "species.",
+                    "Because the mixed model pulls the species' slopes towards zero.":
+                        "The mixed model pulls slopes towards the fixed slope {b_len:.3f}, and only mildly "
+                        "({setosa_slope_pull:.0%} of the way for setosa). The blue lines, fitted without any "
+                        "pooling, are just as flat.",
+                    "Because 50 flowers per species are too few for a reliable line.":
+                        "50 flowers pin a species' line down well: the blue and purple lines nearly agree. The "
+                        "orange line is steep because it ignores the species.",
                 },
                 order=(1, 0, 2),
             ),

@@ -17,14 +17,16 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-# Okabe & Ito (2008) colours.
+# Three clearly different hues, safe for colour-blind viewers and readable on the light and the
+# dark background: Okabe & Ito's orange and blue, and Paul Tol's purple (vermillion next to
+# orange was too close). ``colour`` is the word the pages use for it: keep them in step.
 METHOD_STYLE = {
     "complete": {"name": "Complete pooling (one line for all)", "short": "complete pooling",
-                 "color": "#E69F00", "dash": "dash", "symbol": "x"},
+                 "color": "#E69F00", "colour": "orange", "dash": "dash", "symbol": "x"},
     "none": {"name": "No pooling (each group alone)", "short": "no pooling",
-             "color": "#0072B2", "dash": "dot", "symbol": "circle"},
+             "color": "#0072B2", "colour": "blue", "dash": "dot", "symbol": "circle"},
     "partial": {"name": "Partial pooling (mixed model)", "short": "partial pooling",
-                "color": "#D55E00", "dash": "solid", "symbol": "diamond"},
+                "color": "#AA3377", "colour": "purple", "dash": "solid", "symbol": "diamond"},
 }
 TRUTH_COLOR = "#009E73"
 METHODS = tuple(METHOD_STYLE)

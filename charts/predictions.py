@@ -12,7 +12,7 @@ from .base import LINE_WIDTH, METHOD_STYLE, facet_grid, fast_figure, palette, pa
 
 PARTIAL = METHOD_STYLE["partial"]
 NONE = METHOD_STYLE["none"]
-BAND = "rgba(213, 94, 0, 0.16)"  # the partial-pooling red, see-through
+BAND = "rgba(170, 51, 119, 0.16)"  # the partial-pooling purple, see-through
 
 
 @dataclass
@@ -102,7 +102,7 @@ def partial_path(table: pd.DataFrame, *, columns: dict[str, str], own: dict[str,
         lo, hi = float(table["k"].min()), float(table["k"].max())
         for name, value, line in (
             ("Population (fixed effects)", population[col], {"color": c["population"], "dash": "dash", "width": 2}),
-            ("Its own regression, all data", own[col], {"color": NONE["color"], "dash": NONE["dash"], "width": 2.5}),
+            ("Its own estimate (no pooling), all data", own[col], {"color": NONE["color"], "dash": NONE["dash"], "width": 2.5}),
         ):
             if np.isfinite(value):
                 traces.append(dict(type="scatter", x=[lo, hi], y=[float(value)] * 2, mode="lines", name=name,

@@ -17,7 +17,7 @@ from .pooling import pooling_facets
 # Okabe-Ito colours not used by the pooling methods, for the three kinds of prediction.
 PREDICTION_STYLE = {
     "known": {"name": "In the data (all its points)", "color": METHOD_STYLE["partial"]["color"], "dash": "solid"},
-    "partial": {"name": "Partly observed (first points only)", "color": "#CC79A7", "dash": "dashdot"},
+    "partial": {"name": "Partly observed (first points only)", "color": "#009E73", "dash": "dashdot"},
     "new": {"name": "New (no data: fixed effects only)", "color": "#56B4E9", "dash": "dash"},
 }
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lmm_core import DataError, command_line
 
-from .pooling import RANDOM_KINDS, PoolingResult, compare_pooling, pool_table_json
+from .pooling import RANDOM_KINDS, PoolingResult, compare_pooling, no_pooling_meaning, pool_table_json, singular_message
 
 PROG = "python -m teaching"
 
@@ -35,6 +35,11 @@ def format_pooling(result: PoolingResult) -> str:
     if result.held_at_mean:
         held = ", ".join(f"{k} = {v:.6g}" for k, v in result.held_at_mean.items())
         lines.append(f"Lines drawn with extra covariates at their mean: {held}")
+    g = result.data
+    lines.append(no_pooling_meaning(result.random, g.covariate, g.group, g.extra_names))
+    singular = singular_message(result, g.group)
+    if singular:
+        lines.append(singular.replace("**", "").replace("*", ""))
     not_estimable = int((~result.estimable).sum())
     if not_estimable:
         lines.append(f"{not_estimable} group(s) have no own (no-pooling) line: too few rows or a constant covariate.")
@@ -72,7 +77,10 @@ def add_pool_arguments(parser) -> None:
     parser.add_argument("--group", required=True, help="the grouping column (read as text)")
     parser.add_argument("--covariate", default=None, help="a numeric column for the lines' slopes")
     parser.add_argument("--random", default=None, choices=RANDOM_KINDS,
-                        help="random effects (default: both with a covariate, intercept without)")
+                        help="what varies between groups, in the mixed model and in no pooling alike: "
+                             "intercept (no pooling = own intercept, shared slope: y ~ x + group), slope (shared "
+                             "intercept, own slope), both or uncorrelated (own intercept and slope); default: both "
+                             "with a covariate, intercept without")
     parser.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
     parser.add_argument("--json", action="store_true", help="print the table as a JSON list of rows")
 

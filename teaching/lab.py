@@ -22,7 +22,8 @@ import pandas as pd
 
 from lmm_core import LmmError, random_effect_covariance
 
-from .pooling import PoolingResult, compare_pooling
+from .pooling import PoolingResult, compare_pooling, singular_message
+from .pooling import mean_pull as pooling_mean_pull
 from .predictions import thin_mask
 from .shrinkage import ellipse, pull_by_group
 from .simulate import SimulatedData, SimulationSettings, evaluate_simulation, simulate
@@ -54,14 +55,12 @@ class LabView:
         return None if self.result is None else self.result.fit.theta
 
 
-def mean_pull(fit) -> dict[str, float]:
-    """Per coefficient, the average share of the way each group is pulled from its own
-    estimate to the population value (the mean over groups of ``pull_by_group``).
-
-    0 = every group keeps its own estimate, 1 = every group sits on the population line.
-    For a random intercept it is the mean of 1 − λⱼ = (σ²/nⱼ) / (τ² + σ²/nⱼ)."""
-    pull = pull_by_group(fit).mean()
-    return {"intercept" if name == "(Intercept)" else "slope": float(v) for name, v in pull.items()}
+def mean_pull(result: PoolingResult) -> dict[str, float]:
+    """Per varying coefficient, how much of the distance from the groups' own estimates to the
+    population value the mixed model removes: ``teaching.pooling.mean_pull``, the number that
+    agrees with the arrows of the map (0 = every group keeps its own estimate, 1 = every group
+    sits on the population line; a singular fit shows as a pull near 1 on that term)."""
+    return pooling_mean_pull(result)
 
 
 def _fit_what_the_data_support(fit, random: str = "both"):
@@ -70,8 +69,8 @@ def _fit_what_the_data_support(fit, random: str = "both"):
     Returns (the fit or None, the random effects used or None, plain-language notes)."""
     try:
         return fit(random), random, []
-    except LmmError as error:
-        reason = str(error)
+    except LmmError:
+        pass
     if random != "intercept":
         try:
             fallback = fit("intercept")
@@ -79,8 +78,11 @@ def _fit_what_the_data_support(fit, random: str = "both"):
             pass
         else:
             return fallback, "intercept", [
-                "These data cannot support the chosen random effects (the engine says: "
-                f"{reason}), so the lab fits a random intercept only: every group gets the average slope."]
+                "With this few observations per group, a random intercept *and* a random slope would "
+                "need as many random effects as most groups have observations, so the noise and the "
+                "differences between groups cannot be told apart. The lab therefore fits a random "
+                "intercept only: every group gets its own intercept and the average slope (no pooling "
+                "then means the same: own intercepts, one shared slope)."]
     return None, None, [
         "No mixed model can be fitted to these data: with one observation per group, the "
         "differences between groups and the noise within groups cannot be told apart. "
@@ -102,7 +104,10 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
     if not result.estimable.any():
         notes.append("No group has enough observations for a line of its own, so there is no "
                      "no-pooling estimate to compare with.")
-    return LabView(sim, result, random, notes, parameters, errors, mean_pull(result.fit))
+    singular = singular_message(result, "group")
+    if singular:
+        notes.append(singular)
+    return LabView(sim, result, random, notes, parameters, errors, mean_pull(result))
 
 
 def truth_table(sim: SimulatedData) -> pd.DataFrame:

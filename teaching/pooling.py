@@ -192,8 +192,9 @@ def _group_means(codes, counts, values: np.ndarray) -> np.ndarray:
     return group_sums(codes, m, values) / np.maximum(counts, 1)[:, None]
 
 
-def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> NoPooling:
-    """Least squares within every group at once, on within-group centred columns.
+def separate_regressions(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> NoPooling:
+    """A separate least-squares regression on all of X's columns within every group at once, on
+    within-group centred columns (the no pooling of a model whose every coefficient varies).
 
     Centring splits each group's problem into its mean (the intercept) and a small
     (p-1) × (p-1) system for the other columns; with one covariate that system is a
@@ -230,6 +231,107 @@ def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarr
     resid = y - np.einsum("np,np->n", X, np.nan_to_num(coef)[codes])
     rss = np.where(estimable, np.bincount(codes, resid**2, minlength=m), 0.0)
     df = np.where(estimable, counts - p, 0)
+    return NoPooling(coef, estimable, rss, df)
+
+
+
+# -- no pooling matched to the mixed model's random part (the one definition) ----------------
+# Which of X's first two columns (intercept, covariate) vary from group to group.
+VARYING = {"intercept": (0,), "slope": (1,), "both": (0, 1), "uncorrelated": (0, 1)}
+
+
+def varying_columns(random: str) -> tuple[int, ...]:
+    """Positions in X of the coefficients that no pooling estimates per group for ``random``."""
+    return VARYING[random]
+
+
+def no_pooling_meaning(random: str, covariate: str | None, group: str, extras=(), response: str = "y",
+                       group_column: str | None = None) -> str:
+    """One sentence: what "no pooling" estimates for the mixed model with random part ``random``.
+
+    The textbook rule: no pooling is the fixed-effects model that lets exactly the mixed
+    model's random coefficients differ by group (each group's own value, nothing shared about
+    them) and keeps every other coefficient common to all groups."""
+    shared_extra = f"; the effect of {', '.join(extras)} is shared" if extras else ""
+    if random == "intercept":
+        if covariate is None:
+            return f"No pooling here means: each {group}'s own mean{shared_extra}."
+        return (f"No pooling here means: each {group} gets its own intercept, and one slope for "
+                f"{covariate} is shared by all (the regression {response} ~ {covariate} + {group_column or group}, "
+                f"with {group_column or group} as a factor){shared_extra}.")
+    if random == "slope":
+        return (f"No pooling here means: each {group} gets its own slope for {covariate}, and one "
+                f"intercept is shared by all{shared_extra}.")
+    if extras:
+        return (f"No pooling here means: each {group} gets its own intercept and its own slope for "
+                f"{covariate}, and one effect of {', '.join(extras)} is shared by all.")
+    return (f"No pooling here means: each {group} gets its own intercept and its own slope for "
+            f"{covariate} (a separate regression per {group}).")
+
+
+def _within_fit(V: np.ndarray, W: np.ndarray, codes: np.ndarray, counts: np.ndarray):
+    """Per group j, least squares of every column of W on the columns of V (rows of group j).
+
+    Returns (coefficients (m, q, k), residuals (n, k), estimable (m,)). A group is estimable
+    when it has at least q rows and its V_jᵀV_j is not (nearly) singular relative to V's scale."""
+    m, q = len(counts), V.shape[1]
+    G = group_sums(codes, m, (V[:, :, None] * V[:, None, :]).reshape(-1, q * q)).reshape(m, q, q)
+    VW = group_sums(codes, m, (V[:, :, None] * W[:, None, :]).reshape(-1, q * W.shape[1]))
+    VW = VW.reshape(m, q, W.shape[1])
+    unit = 1.0 / np.maximum(np.sqrt((V**2).mean(axis=0)), 1e-300)
+    scaled = G * np.outer(unit, unit) / np.maximum(counts, 1)[:, None, None]
+    estimable = counts >= q
+    if q == 1:
+        estimable &= scaled[:, 0, 0] > CONSTANT_TOL
+    else:
+        estimable &= np.linalg.eigvalsh(scaled)[:, 0] > CONSTANT_TOL
+    coef = np.zeros((m, q, W.shape[1]))
+    if estimable.any():
+        coef[estimable] = np.linalg.solve(G[estimable], VW[estimable])
+    resid = W - np.einsum("nq,nqk->nk", V, coef[codes])
+    resid[~estimable[codes]] = 0.0  # a group fitted exactly (or not at all) says nothing about the rest
+    return coef, resid, estimable
+
+
+def no_pooling(X: np.ndarray, y: np.ndarray, codes: np.ndarray, counts: np.ndarray,
+               random: str = "both") -> NoPooling:
+    """No pooling matched to the mixed model's random part ``random``: the fixed-effects model
+    in which the coefficients that vary in the mixed model (``varying_columns``) are estimated
+    per group and all other columns of X get one coefficient shared by every group.
+
+    random="intercept": own intercept, shared slope (``y ~ x + group``); "slope": shared
+    intercept, own slope; "both"/"uncorrelated": own intercept and slope, other covariates
+    shared (with no other covariates: a separate regression per group).
+
+    The shared coefficients come from the within-group residuals (Frisch–Waugh–Lovell: regress
+    y and the shared columns on each group's varying columns, then the residuals of y on the
+    residuals of the shared columns); each group's own coefficients then follow from its rows.
+    """
+    m, p = len(counts), X.shape[1]
+    vary = [c for c in varying_columns(random) if c < p]
+    shared = [c for c in range(p) if c not in vary]
+    if not shared:
+        return separate_regressions(X, y, codes, counts)
+    V, S = X[:, vary], X[:, shared]
+    _, resid, estimable = _within_fit(V, np.column_stack([y, S]), codes, counts)
+    ry, rS = resid[:, 0], resid[:, 1:]
+    gram = rS.T @ rS
+    coef = np.full((m, p), np.nan)
+    scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    if (not estimable.any() or np.diag(gram).min() <= 0
+            or np.linalg.eigvalsh(gram / np.outer(scale, scale))[0] < 1e-10):
+        # The shared coefficients are not identified within groups (e.g. a covariate constant
+        # inside every group with a random intercept): no group has an own estimate.
+        estimable = np.zeros(m, bool)
+        return NoPooling(coef, estimable, np.zeros(m), np.zeros(m, int))
+    beta_shared = np.linalg.solve(gram, rS.T @ ry)
+    own, _, _ = _within_fit(V, (y - S @ beta_shared)[:, None], codes, counts)
+    coef[:, shared] = beta_shared
+    coef[:, vary] = own[:, :, 0]
+    coef[~estimable] = np.nan
+    resid_y = y - np.einsum("np,np->n", X, np.nan_to_num(coef)[codes])
+    rss = np.where(estimable, np.bincount(codes, resid_y**2, minlength=m), 0.0)
+    df = np.where(estimable, counts - len(vary), 0)
     return NoPooling(coef, estimable, rss, df)
 
 
@@ -382,14 +484,22 @@ class PoolingResult:
 
     ``table``: one row per group and method (group-major, methods in the order complete,
     none, partial) with columns
-      group, method, intercept, slope, n, estimable, shrinkage, shrinkage_fraction.
+      group, method, intercept, slope, n, estimable, shrinkage, shrinkage_fraction,
+      pull_intercept, pull_slope.
     ``intercept`` is the line's intercept with extra covariates at their mean; ``slope`` is
     NaN without a covariate. ``estimable`` says whether that method could estimate that group
     (always True for complete and partial pooling). ``shrinkage`` (on partial rows only, NaN on
     the others) is the distance the group moved from its own estimate to the mixed model's, in
     the (intercept, slope) plane (|Δ intercept| without a covariate); ``shrinkage_fraction``
     divides it by the distance from its own estimate to the population line (0 = not pulled
-    at all, 1 = pulled all the way); both are NaN where no pooling is not estimable.
+    at all, 1 = pulled all the way); both are NaN where no pooling is not estimable. With one
+    varying coefficient ``shrinkage_fraction`` is the pull along it. ``pull_intercept`` and
+    ``pull_slope`` (partial rows; NaN for a coefficient that does not vary) are
+    ``pull_fraction`` along each coefficient: what the arrows show, signed (above 1 = past the
+    population value).
+
+    No pooling is matched to the random part (``no_pooling``): with a random intercept each
+    group has its own intercept but every group has the same no-pooling slope.
 
     ``lines``: columns group, method, x, y; two endpoints per group and method over the group's
     covariate range (non-estimable no-pooling lines left out) and the mixed model's population
@@ -467,6 +577,21 @@ def _shrinkage(own, partial, population):
     return moved, fraction
 
 
+def pull_fraction(own, partial, population):
+    """The share of the way from a group's own estimate to the population value that the mixed
+    model moves it, along one coefficient: (own − partial) / (own − population).
+
+    0 = not moved, 1 = moved all the way, between 0 and 1 = pulled part of the way; above 1 =
+    pulled past the population value, below 0 = pushed away from it (both possible with a
+    random intercept and slope, where the two coefficients pull on each other). This is
+    exactly what the arrows show. NaN where the own estimate does not exist or equals the
+    population value."""
+    own, partial = np.asarray(own, float), np.asarray(partial, float)
+    gap = own - population
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.abs(gap) > 1e-12 * (1 + np.abs(population)), (own - partial) / gap, np.nan)
+
+
 def _text(values) -> pd.Series:
     """A column of Python strings kept as object dtype: pandas' string inference costs more
     than the rest of a small table."""
@@ -521,10 +646,12 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
     if g.n_groups < 2:
         raise DataError(f"The grouping column '{group}' has only {g.n_groups} group: pooling needs at least 2.")
     complete = complete_pooling(X, g.y)
-    none = no_pooling(X, g.y, g.codes, g.counts)
+    separate = separate_regressions(X, g.y, g.codes, g.counts)
+    none = separate if random in ("both", "uncorrelated") and X.shape[1] == 2 else \
+        no_pooling(X, g.y, g.codes, g.counts, random)
     with np.errstate(all="ignore"):
         try:
-            guess = moment_start(g, X, complete, none, random)
+            guess = moment_start(g, X, complete, separate, random)
         except np.linalg.LinAlgError:
             guess = None
     fit = fit_mixed_model(g, X, random, reml, [guess] if start is None else [start, guess])
@@ -541,6 +668,11 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
     moved, fraction = _shrinkage(stack["none"], stack["partial"], pop[None, :])
     m = g.n_groups
     nan = np.full(m, np.nan)
+    vary = varying_columns(random)
+    pulls = {name: pull_fraction(stack["none"][:, k], stack["partial"][:, k], pop[k]) if k in vary else nan
+             for k, name in enumerate(("intercept", "slope")[: 2 if has_x else 1])}
+    if len(vary) == 1:  # one coefficient varies: the pull along it is the fraction of the way
+        fraction = pulls["intercept" if vary == (0,) else "slope"]
     table = pd.DataFrame({
         "group": _text(np.repeat(np.asarray(g.levels, dtype=object), 3)),
         "method": _text(np.tile(np.asarray(METHODS, dtype=object), m)),
@@ -550,6 +682,8 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
         "estimable": np.column_stack([np.ones(m, bool), none.estimable, np.ones(m, bool)]).ravel(),
         "shrinkage": np.column_stack([nan, nan, moved]).ravel(),
         "shrinkage_fraction": np.column_stack([nan, nan, fraction]).ravel(),
+        "pull_intercept": np.column_stack([nan, nan, pulls["intercept"]]).ravel(),
+        "pull_slope": np.column_stack([nan, nan, pulls.get("slope", nan)]).ravel(),
     })
     return PoolingResult(
         table=table, lines=_lines(g, parts, population), fit=fit, population=population,
@@ -583,3 +717,248 @@ def pool_table_json(result: PoolingResult) -> list[dict]:
          "n": int(n), "estimable": bool(es), "shrinkage": _plain(sh)}
         for gr, me, ic, sl, n, es, sh in zip(*columns)
     ]
+
+
+# -- reading a result: the pull, singular fits, centred coefficients -------------------------
+COEFFICIENTS = ("intercept", "slope")
+
+
+def varying_names(result: PoolingResult) -> list[str]:
+    """'intercept' and/or 'slope': the coefficients that vary between groups in this model."""
+    return [COEFFICIENTS[k] for k in varying_columns(result.random)]
+
+
+def mean_pull(result: PoolingResult) -> dict[str, float]:
+    """Per varying coefficient, how much shorter the groups' distances to the population value
+    become under partial pooling, as one number that agrees with the arrows:
+
+        1 − Σⱼ (partialⱼ − pop)(ownⱼ − pop) / Σⱼ (ownⱼ − pop)²
+
+    (the least-squares factor by which the own deviations are scaled down; each group's
+    ``pull_fraction`` weighted by its squared distance from the population value). 0 = the
+    groups keep their own estimates, 1 = all sit on the population value, above 1 = pulled
+    past it on average. Uses the groups with an own estimate."""
+    out = {}
+    table = result.table
+    none = table[table["method"] == "none"]
+    partial = table[table["method"] == "partial"]
+    ok = none["estimable"].to_numpy()
+    for name in varying_names(result):
+        pop = result.population[name]
+        own = none[name].to_numpy(float)[ok] - pop
+        mixed = partial[name].to_numpy(float)[ok] - pop
+        denom = float(np.sum(own**2))
+        if denom > 0:
+            out[name] = float(1.0 - np.sum(mixed * own) / denom)
+    return out
+
+
+def between(result: PoolingResult, coefficient: str, tol: float = 1e-9, table: pd.DataFrame | None = None,
+            reference: str = "complete") -> pd.Series:
+    """Per group: whether the mixed model's estimate lies between complete pooling and (matched)
+    no pooling for ``coefficient`` (NaN-free groups only; True on ties). ``table``: e.g.
+    ``centred_table(result)`` to judge intercepts at the covariate's mean. ``reference``
+    "population": between the fixed effects (where the mixed model pulls to) and no pooling."""
+    table = result.table if table is None else table
+    wide = table.pivot(index="group", columns="method", values=coefficient)
+    wide = wide.loc[result.levels].dropna()
+    if reference == "population":
+        pop = centred_population(result) if table is not result.table else result.population
+        wide["complete"] = pop[coefficient]
+    lo = np.minimum(wide["complete"], wide["none"]) - tol * (1 + np.abs(wide["none"]))
+    hi = np.maximum(wide["complete"], wide["none"]) + tol * (1 + np.abs(wide["none"]))
+    return (wide["partial"] >= lo) & (wide["partial"] <= hi)
+
+
+def singular_terms(result_or_fit) -> list[str]:
+    """The random coefficients whose variation the fit estimated as none (a boundary fit).
+
+    Returns plain descriptions, empty when the fit is not singular: 'intercept' or 'slope'
+    (SD estimated as 0) or 'correlation' (intercepts and slopes perfectly correlated: the
+    groups' coefficients lie on one line)."""
+    fit = getattr(result_or_fit, "fit", result_or_fit)
+    if not getattr(fit, "singular", False):
+        return []
+    out = []
+    for vc in fit.varcorr:
+        sd = np.asarray(vc.sd, float)
+        scale = max(float(sd.max()), 1e-300)
+        for name, value in zip(vc.terms, sd):
+            if value <= 1e-4 * scale or value == 0:
+                out.append("intercept" if name == INTERCEPT else "slope")
+        corr = getattr(vc, "corr", None)
+        if corr is not None and np.asarray(corr).shape == (2, 2) and np.all(sd > 1e-4 * scale):
+            if abs(float(np.asarray(corr)[0, 1])) > 0.999:
+                out.append("correlation")
+    return out or ["a variance"]
+
+
+def singular_message(result_or_fit, group: str = "group") -> str | None:
+    """What lme4's 'boundary (singular) fit' means for this fit, in plain words (None if not singular)."""
+    terms = singular_terms(result_or_fit)
+    if not terms:
+        return None
+    plural = group if group.endswith("s") else group + "s"
+    parts = []
+    for t in terms:
+        if t in ("intercept", "slope"):
+            parts.append(f"the data are best explained with **no** variation of the {t} between {plural}: "
+                         f"its SD is estimated as 0, so every {group} gets the population {t}, "
+                         f"which is complete pooling for the {t}")
+        elif t == "correlation":
+            parts.append(f"the intercepts and slopes are estimated as perfectly correlated (±1): the model "
+                         f"allows {plural} to differ along one line only, so in the intercept–slope plane every "
+                         f"{group} is pulled onto that line (complete pooling across it)")
+        else:
+            parts.append("a variance parameter sits on its boundary")
+    return ("**Singular fit** (lme4: *boundary (singular) fit*): " + "; ".join(parts) +
+            ". The estimate sits on the edge of what is allowed, usually because the data are too few to "
+            "estimate every variance (here: " + f"{len(fit_levels(result_or_fit))} {plural}). "
+            "It is not an error, but a simpler random part fits as well.")
+
+
+def fit_levels(result_or_fit) -> list:
+    fit = getattr(result_or_fit, "fit", result_or_fit)
+    return list(fit.ranef[fit.varcorr[0].factor].index)
+
+
+def covariate_mean(result: PoolingResult) -> float | None:
+    """The covariate's overall mean: the x at which a centred intercept is read."""
+    return None if result.data.x is None else float(result.data.x.mean())
+
+
+def centred_table(result: PoolingResult) -> pd.DataFrame:
+    """The pooling table with every ``intercept`` read at the covariate's mean instead of at 0:
+    intercept + slope · x̄ (the same lines; only where the intercept is read moves). Slopes and
+    everything else are unchanged. Without a covariate, the table itself."""
+    xbar = covariate_mean(result)
+    if xbar is None:
+        return result.table
+    t = result.table.copy()
+    t["intercept"] = t["intercept"] + t["slope"] * xbar
+    return t
+
+
+def centred_population(result: PoolingResult) -> dict[str, float]:
+    xbar = covariate_mean(result) or 0.0
+    pop = result.population
+    return {"intercept": pop["intercept"] + pop["slope"] * xbar if np.isfinite(pop["slope"]) else pop["intercept"],
+            "slope": pop["slope"]}
+
+
+def pull_phrase(value: float, coefficient: str, towards: str = "the population value") -> str:
+    """The pull along one coefficient (``pull_fraction``) in words that match the arrow."""
+    if not np.isfinite(value):
+        return f"its {coefficient} has no own estimate to be pulled from"
+    if value < -0.005:
+        return f"its {coefficient} is pushed away from {towards} ({-value:.0%} of the distance)"
+    if value > 1.005:
+        return f"its {coefficient} is pulled past {towards} ({value:.0%} of the way)"
+    return f"its {coefficient} is pulled {value:.0%} of the way towards {towards}"
+
+
+def push_reason() -> str:
+    return ("With a random intercept and slope the two coefficients are pulled together, as a pair: the "
+            "model moves the pair towards the centre of the rings, and to get there one coefficient can "
+            "move away from its population value or past it. Reading intercepts at the covariate's mean "
+            "(the centred view) removes most of this for intercepts far from the data.")
+
+
+def possessive(word: str) -> str:
+    """'subject' -> "subject's", 'species' -> "species'"."""
+    return word + "'" if word.endswith("s") else word + "'s"
+
+
+def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]]]:
+    """Per varying coefficient: (groups between complete and no pooling, groups compared, the
+    others), intercepts read at the covariate's mean."""
+    table = centred_table(result)
+    out = {}
+    for c in varying_names(result):
+        inside = between(result, c, table=table, reference="population")
+        out[c] = (int(inside.sum()), len(inside), [str(v) for v in inside.index[~inside]])
+    return out
+
+
+def between_sentence(result: PoolingResult, group: str) -> str:
+    """Whether the mixed model's estimates lie between complete and no pooling, counted from the
+    numbers (intercepts read at the covariate's mean), with the reason where some do not."""
+    plural = group if group.endswith("s") else group + "s"
+    counts = between_counts(result)
+    parts, outside_any = [], False
+    for c, (k, n, outside) in counts.items():
+        if k == n:
+            parts.append(f"for all {n} {plural} the mixed model's {c} lies between the fixed {c} and the "
+                         f"{possessive(group)} own {c}")
+        else:
+            outside_any = True
+            shown = ", ".join(outside[:5]) + (" …" if len(outside) > 5 else "")
+            parts.append(f"the mixed model's {c} lies between the fixed {c} and the {possessive(group)} own "
+                         f"{c} for {k} of {n} {plural} (not for {shown})")
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:]
+    if "intercept" in counts and result.data.x is not None:
+        text += " (intercepts read at the covariate's mean)"
+    text += "."
+    complete = result.coefficients["complete"][0, :2]
+    fixed = result.fit.beta[:2]
+    if np.allclose(complete, fixed, rtol=1e-6, atol=1e-9 * (1 + np.abs(fixed).max())):
+        text += " Here the fixed effects equal one line for all (balanced data)."
+    else:
+        text += (" The fixed effects are not one line for all here: the mixed model weighs the groups, so its "
+                 "population line differs from the least-squares line through all points.")
+    if outside_any:
+        if len(counts) == 2:
+            text += (" Why not always: intercept and slope are pulled as a pair, and one of the two can "
+                     "overshoot its population value or move outwards.")
+        else:
+            text += (" Why not always: the shared coefficients are estimated a little differently by each "
+                     "method (unbalanced groups), so the three lines are not compared at exactly the same "
+                     "shared slope.")
+    return text
+
+
+def centre_by_default(result: PoolingResult) -> bool:
+    """Read intercepts at the covariate's mean when 0 lies far outside the data (iris: sepal
+    length 0 is an extrapolation of 4 cm); at 0 when 0 is a real value (day 0, first semester)."""
+    if result.data.x is None:
+        return False
+    lo, hi = float(result.data.x.min()), float(result.data.x.max())
+    return not (lo - (hi - lo) <= 0.0 <= hi + (hi - lo))
+
+
+def centred_covariance(result: PoolingResult, cov) -> np.ndarray:
+    """Covariance of (intercept at x̄, slope) from that of (intercept at 0, slope)."""
+    xbar = covariate_mean(result) or 0.0
+    T = np.array([[1.0, xbar], [0.0, 1.0]])
+    return T @ np.asarray(cov, float) @ T.T
+
+
+def axis_labels(result: PoolingResult, centred: bool, response: str, covariate: str | None = None) -> tuple[str, str]:
+    """The same intercept and slope axis wording on every page."""
+    cov = covariate or result.data.covariate
+    if centred and result.data.x is not None:
+        at = f"at mean {cov} = {covariate_mean(result):.3g}"
+    else:
+        at = f"at {cov} = 0"
+    return f"Intercept ({response} {at})", f"Slope (per unit of {cov})"
+
+
+def inward_share(result: PoolingResult) -> float:
+    """For a random intercept and slope: the share of groups whose mixed-model estimate lies on a
+    smaller ring than their own estimate (closer to the fixed effects in the Mahalanobis distance
+    of the estimated distribution): 'the arrows point inwards', as a number."""
+    from lmm_core import random_effect_covariance
+
+    cov = np.asarray(random_effect_covariance(result.fit), float)
+    if cov.shape != (2, 2):
+        return float("nan")
+    prec = np.linalg.pinv(cov)
+    pop = np.array([result.population["intercept"], result.population["slope"]])
+    t = result.table
+    ok = t[t["method"] == "none"]["estimable"].to_numpy()
+    own = t[t["method"] == "none"][["intercept", "slope"]].to_numpy(float)[ok] - pop
+    mixed = t[t["method"] == "partial"][["intercept", "slope"]].to_numpy(float)[ok] - pop
+    d_own = np.einsum("ij,jk,ik->i", own, prec, own)
+    d_mixed = np.einsum("ij,jk,ik->i", mixed, prec, mixed)
+    return float(np.mean(d_mixed <= d_own + 1e-12)) if len(own) else float("nan")

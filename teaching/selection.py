@@ -36,25 +36,12 @@ def choose_groups(result, how: str = "moved", count: int = 12, picked=(), seed: 
     return sorted((levels[i] for i in order), key=levels.index)
 
 
-def one_coefficient_table(result, coefficient: str) -> pd.DataFrame:
+def one_coefficient_table(result, coefficient: str, table=None) -> pd.DataFrame:
     """For a model where only the intercept or only the slope varies: each group's own estimate
-    of that coefficient *given the other fixed effects* and the mixed model's, as rows
-    (group, method "none" | "partial", intercept, slope, n, estimable) like a pooling table.
-
-    The own estimate holds the shared coefficients at their fixed values, so the arrow from
-    it to the mixed model's estimate is pure shrinkage (for an intercept: β₀ + (ȳⱼ − x̄ⱼ'β̂)
-    moving to β₀ + λⱼ(ȳⱼ − x̄ⱼ'β̂)).
+    of that coefficient (matched no pooling: the other coefficient shared by all groups) and the
+    mixed model's, as rows (group, method "none" | "partial", intercept, slope, n, estimable)
+    like a pooling table. ``table``: e.g. the centred table (intercepts at the covariate's mean).
     """
-    from .shrinkage import matrix_shrinkage
-
-    ms = matrix_shrinkage(result)
-    col = 0
-    pop = result.population
-    other = "slope" if coefficient == "intercept" else "intercept"
-    frames = []
-    for method, values in (("none", ms.own_estimate[:, col]), ("partial", ms.compromise[:, col])):
-        frames.append(pd.DataFrame({
-            "group": ms.levels, "method": method, coefficient: values, other: pop[other], "n": ms.n,
-            "estimable": ms.estimable if method == "none" else True,
-        }))
-    return pd.concat(frames, ignore_index=True)
+    table = result.table if table is None else table
+    rows = table[table["method"].isin(["none", "partial"])]
+    return rows[["group", "method", "intercept", "slope", "n", "estimable"]].reset_index(drop=True)

@@ -17,7 +17,7 @@ from scipy import stats
 
 from lmm_core import DataError, LinearMixedModel, LmerFit, lmer
 
-from .pooling import METHODS, PoolingResult, compare_pooling
+from .pooling import METHODS, PoolingResult, compare_pooling, mean_pull
 from .predictions import partial_data_prediction, prediction_curves, thin_mask
 from .shrinkage import mean_shrinkage_factor
 from .simulate import GPA, SimulationSettings, simulate
@@ -379,7 +379,9 @@ def _gpa_facts(data: pd.DataFrame) -> dict:
     b0, b1 = (float(v) for v in result.fit.beta)
     negative = negative_slopes(result)
     weight = mean_shrinkage_factor(result.fit)
-    return {"w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]), "b0": b0, "b1": b1, "sd0": sd0, "sd1": sd1,
+    pull = mean_pull(result)
+    return {"w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]), "pull0": pull["intercept"],
+            "pull1": pull["slope"], "b0": b0, "b1": b1, "sd0": sd0, "sd1": sd1,
             "corr": corr, "lo": b1 - 2 * sd1, "hi": b1 + 2 * sd1,
             "neg_none": negative["none"], "neg_partial": negative["partial"]}
 
@@ -388,6 +390,9 @@ def _iris_facts(data: pd.DataFrame) -> dict:
     fit = lmer(FORMULAS["iris"]["both"], data)
     fixef, ranef, coef = fit.fixef, fit.ranef["Species"], fit.coef["Species"]
     weight = mean_shrinkage_factor(fit)
+    pooled = compare_pooling(data, "Petal.Width", "Species", "Sepal.Length", random="both",
+                             extra_covariates=("Sepal.Width",))
+    setosa = pooled.table[pooled.table["group"] == "setosa"].set_index("method")
     profile = criterion_profile(FORMULAS["iris"]["intercept"], data, THETA_MAX["iris"])
     lo, hi = profile.plausible
     return {
@@ -395,6 +400,10 @@ def _iris_facts(data: pd.DataFrame) -> dict:
         "w0": float(weight.iloc[0]), "w1": float(weight.iloc[1]),
         "setosa_b0": ranef.loc["setosa", "(Intercept)"], "setosa_b_len": ranef.loc["setosa", "Sepal.Length"],
         "setosa_coef0": coef.loc["setosa", "(Intercept)"], "setosa_coef_len": coef.loc["setosa", "Sepal.Length"],
+        "setosa_own_slope": float(setosa.loc["none", "slope"]),
+        "setosa_mixed_slope": float(setosa.loc["partial", "slope"]),
+        "setosa_slope_pull": float(setosa.loc["partial", "pull_slope"]),
+        "width_own": float(pooled.coefficients["none"][0, 2]), "cp_slope": float(setosa.loc["complete", "slope"]),
         "theta_best": profile.best, "theta_lo": lo,
         "theta_hi": f"more than {hi:.0f}" if profile.upper_open else f"{hi:.1f}",
     }

@@ -26,7 +26,7 @@ def metric(at: AppTest, label_start: str) -> float | None:
 
 
 def shrink(at: AppTest, coefficient: str) -> float:
-    return metric(at, f"Mean shrinkage: {coefficient}")
+    return metric(at, f"Mean pull: {coefficient}")
 
 
 def move(at: AppTest, key: str, value) -> AppTest:

@@ -91,7 +91,23 @@ def test_sleepstudy_partial_pooling_predicts_the_last_days_best():
     at = open_page(PAGE, data="sleepstudy", model="Random intercept and slope (correlated)")
     shown = next(df.value for df in at.dataframe if "RMSE" in df.value.columns).set_index("Method")
     assert shown["RMSE"].idxmin().startswith("Partial pooling")
-    assert any("Partial pooling wins" in m.value for m in at.markdown)
+    assert any("Partial pooling predicts best" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("data", ["sleepstudy", "gpa", "iris"])
+def test_holdout_verdict_never_contradicts_the_ranking(data):
+    """The sentence names the method with the smallest RMSE, and says 'over-reacts' only when no
+    pooling is worse than partial pooling."""
+    at = open_page(PAGE, data=data)
+    shown = next(df.value for df in at.dataframe if "RMSE" in df.value.columns).set_index("Method")["RMSE"]
+    text = next(m.value for m in at.markdown if "predicts best" in m.value)
+    best = shown.idxmin()
+    expected = {"Partial": "Partial pooling predicts best", "No poo": "own estimate predicts best",
+                "Comple": "one line for everybody predicts best"}[best[:6]]
+    assert expected in text
+    none = float(shown[[i for i in shown.index if i.startswith("No pooling")][0]])
+    partial = float(shown[[i for i in shown.index if i.startswith("Partial")][0]])
+    assert ("over-reacts" in text) == (none > partial)
 
 
 def test_iris_says_what_makes_sense():

@@ -133,7 +133,11 @@ def test_walkthrough_ignores_the_sidebar_data_set():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Fixed intercept"] == "251.41"
     assert metrics["Random effect of 308"] == "+40.78"  # ranef(m)$Subject in the material
-    assert metrics["Its intercept (red line)"] == "292.19"  # coef(m)$Subject
+    assert metrics["Its intercept (purple line)"] == "292.19"  # coef(m)$Subject
+    # no pooling matched to a random intercept (own intercept, shared slope): the mixed value lies between
+    own = float(metrics["Its own intercept (no pooling)"])
+    assert 251.41 < 292.19 < own
+    assert any("lies between" in c.value for c in at.caption)
 
 
 def test_no_pooling_step_holds_back_the_later_days():

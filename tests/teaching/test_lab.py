@@ -32,9 +32,20 @@ def test_default_view_scores_the_three_methods_against_the_truth():
 
 def test_mean_pull_is_the_mean_of_one_minus_lambda_for_a_random_intercept():
     view = simulated_lab(replace(GPA, n_groups=40))
-    fit = compare_pooling(view.sim.data, "y", "group", "x", random="intercept").fit
-    lam = intercept_shrinkage(fit).table["lambda"]
-    assert mean_pull(fit)["intercept"] == pytest.approx(float(np.mean(1 - lam)), rel=1e-10)
+    result = compare_pooling(view.sim.data, "y", "group", "x", random="intercept")
+    lam = intercept_shrinkage(result.fit).table["lambda"]
+    # equal group sizes: every λ is the same, and the arrows' pull is exactly 1 − λ
+    assert mean_pull(result)["intercept"] == pytest.approx(float(np.mean(1 - lam)), rel=1e-8)
+
+
+def test_lab_pull_agrees_with_the_arrows_and_flags_a_singular_fit():
+    """SD of slopes 0: the fit is singular, the slopes are pulled (nearly) all the way, and the
+    reported mean pull on the slopes says so instead of repeating the intercepts' number."""
+    view = simulated_lab(replace(GPA, sd_slope=0.0, n_groups=60))
+    assert view.result.fit.singular
+    assert any("Singular fit" in note for note in view.notes)
+    assert view.shrinkage["slope"] > 0.7
+    assert abs(view.shrinkage["slope"] - view.shrinkage["intercept"]) > 0.2
 
 
 @pytest.mark.parametrize("change, coefficient", [
@@ -50,6 +61,7 @@ def test_two_observations_per_group_fall_back_to_a_random_intercept():
     view = simulated_lab(replace(GPA, n_per_group=2))
     assert view.random == "intercept"
     assert "random intercept only" in view.notes[0]
+    assert "engine" not in view.notes[0] and "(" not in view.notes[0].split("only")[0]
     assert set(view.shrinkage) == {"intercept"}
 
 

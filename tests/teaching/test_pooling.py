@@ -66,15 +66,65 @@ def test_no_pooling_is_ols_per_group(unbalanced):
         assert none.loc[str(subject), "n"] == len(part)
 
 
-def test_no_pooling_with_extra_covariate_is_ols_per_group(iris):
+def test_no_pooling_with_extra_covariate_shares_it(iris):
+    """Intercept and slope vary: own intercept and Sepal.Length slope per species, one shared
+    Sepal.Width coefficient (the fixed-effects model with the mixed model's varying terms)."""
     result = compare_pooling(iris, "Petal.Width", "Species", "Sepal.Length", extra_covariates=("Sepal.Width",))
     frame = iris.rename(columns=lambda c: c.replace(".", "_"))
-    for j, (species, part) in enumerate(frame.groupby("Species", observed=True)):
-        params = smf.ols("Petal_Width ~ Sepal_Length + Sepal_Width", part).fit().params
-        np.testing.assert_allclose(result.coefficients["none"][j], params.to_numpy(), rtol=1e-9)
+    ols = smf.ols("Petal_Width ~ 0 + Species + Species:Sepal_Length + Sepal_Width", frame).fit().params
+    for j, species in enumerate(result.levels):
+        own = result.coefficients["none"][j]
+        assert own[0] == pytest.approx(ols[f"Species[{species}]"], rel=1e-8)
+        assert own[1] == pytest.approx(ols[f"Species[{species}]:Sepal_Length"], rel=1e-8)
+        assert own[2] == pytest.approx(ols["Sepal_Width"], rel=1e-8)
         line = rows(result, "none").loc[species]
-        at_mean = params["Intercept"] + params["Sepal_Width"] * iris["Sepal.Width"].mean()
-        assert line["intercept"] == pytest.approx(at_mean)
+        assert line["intercept"] == pytest.approx(own[0] + own[2] * iris["Sepal.Width"].mean())
+
+
+@pytest.mark.parametrize("random, formula", [
+    ("intercept", "Reaction ~ 0 + Subject + Days"),
+    ("slope", "Reaction ~ 1 + Subject:Days"),
+])
+def test_no_pooling_matches_the_random_part(unbalanced, random, formula):
+    """Random intercept: y ~ x + group (own intercept, one slope); random slope: one intercept, own slope."""
+    result = compare_pooling(unbalanced, "Reaction", "Subject", "Days", random=random)
+    frame = unbalanced.assign(Subject=unbalanced["Subject"].astype(str))
+    ols = smf.ols(formula, frame).fit().params
+    none = rows(result, "none").loc[result.levels]
+    if random == "intercept":
+        np.testing.assert_allclose(none["slope"], ols["Days"], rtol=1e-9)
+        np.testing.assert_allclose(none["intercept"], [ols[f"Subject[{s}]"] for s in result.levels], rtol=1e-9)
+    else:
+        np.testing.assert_allclose(none["intercept"], ols["Intercept"], rtol=1e-9)
+        np.testing.assert_allclose(none["slope"], [ols[f"Subject[{s}]:Days"] for s in result.levels], rtol=1e-9)
+
+
+@pytest.mark.parametrize("name, random", [("sleepstudy", "intercept"), ("sleepstudy", "slope"),
+                                          ("gpa", "intercept")])
+def test_partial_pooling_lies_between_complete_and_matched_no_pooling(name, random):
+    """Balanced data, one varying coefficient: every group's mixed-model estimate lies between
+    complete pooling and its own (matched) no-pooling estimate."""
+    from teaching.pooling import between, varying_names
+
+    info = datasets.info(name)
+    result = compare_pooling(datasets.load(name), info.response, info.group, info.covariate, random=random)
+    (coefficient,) = varying_names(result)
+    inside = between(result, coefficient)
+    assert len(inside) == result.data.n_groups and inside.all()
+
+
+def test_partial_pooling_between_in_unbalanced_data_nearly_always(unbalanced):
+    from teaching.pooling import between
+
+    result = compare_pooling(unbalanced, "Reaction", "Subject", "Days", random="intercept")
+    assert between(result, "intercept").mean() >= 0.8
+
+
+def test_walkthrough_subject_308_mixed_between_fixed_and_own(sleep):
+    """The numbers of walkthrough step 4: fixed 251.4 < mixed < own for subject 308."""
+    result = compare_pooling(sleep, "Reaction", "Subject", "Days", random="intercept")
+    t = result.table[result.table["group"] == "308"].set_index("method")["intercept"]
+    assert t["complete"] < t["partial"] < t["none"]
 
 
 def test_no_pooling_without_covariate_is_group_mean(sleep):
@@ -168,7 +218,7 @@ def test_table_layout_and_shrinkage(sleep):
     result = compare_pooling(sleep, "Reaction", "Subject", "Days")
     t = result.table
     assert list(t.columns) == ["group", "method", "intercept", "slope", "n", "estimable", "shrinkage",
-                               "shrinkage_fraction"]
+                               "shrinkage_fraction", "pull_intercept", "pull_slope"]
     assert len(t) == 3 * 18
     assert list(t["method"][:3]) == ["complete", "none", "partial"]
     assert t.loc[t["method"] != "partial", ["shrinkage", "shrinkage_fraction"]].isna().all().all()
@@ -337,3 +387,20 @@ def test_cli_pool_text_and_errors():
     assert "Nope" in bad.stderr
     missing = run_cli("--data", "no_such_file.csv", "--response", "y", "--group", "g")
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("random, shared, own", [("intercept", "slope", "intercept"),
+                                                 ("slope", "intercept", "slope")])
+def test_cli_pool_matched_no_pooling(random, shared, own):
+    """--random intercept: every group has the same no-pooling slope (own intercepts);
+    --random slope: the same no-pooling intercept (own slopes)."""
+    proc = run_cli("--data", "datasets/sleepstudy.csv", "--response", "Reaction", "--group", "Subject",
+                   "--covariate", "Days", "--random", random, "--json")
+    assert proc.returncode == 0, proc.stderr
+    none = [row for row in json.loads(proc.stdout) if row["method"] == "none"]
+    assert len(none) == 18
+    assert max(r[shared] for r in none) - min(r[shared] for r in none) < 1e-9
+    assert max(r[own] for r in none) - min(r[own] for r in none) > 10
+    text = run_cli("--data", "datasets/sleepstudy.csv", "--response", "Reaction", "--group", "Subject",
+                   "--covariate", "Days", "--random", random)
+    assert "No pooling here means" in text.stdout
