@@ -189,7 +189,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  hoverinfo="skip"))
     fig = fast_figure(traces, theme=theme, height=height)
     # The legend wraps its entries to the width it has (fixed-width entries cut long names off).
-    fig.update_layout(xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
+    wrap = lambda t: t.replace(" (", "<br>(", 1) if len(t) > 28 else t  # long titles: two lines, not cut off
+    fig.update_layout(xaxis={"title": {"text": wrap(x_label)}}, yaxis={"title": {"text": wrap(y_label)}})
     return fig
 
 

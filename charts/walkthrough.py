@@ -162,7 +162,7 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
     ]
     layout["annotations"] = panel_titles(layout, ["How much worse<br>than the best θ",
                                                   f"Each {_possessive(group_label)}<br>intercept at this θ"])
-    layout["xaxis"]["title"] = {"text": "θ = between-group SD ÷ residual SD"}
+    layout["xaxis"]["title"] = {"text": "θ = between-group SD<br>÷ residual SD"}
     layout["yaxis"].update({"title": {"text": "Criterion above its minimum"}, "range": [floor, y_top]})
     layout["xaxis2"]["title"] = {"text": value_label}
     layout["yaxis2"]["type"] = "category"
