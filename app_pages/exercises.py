@@ -137,5 +137,5 @@ if reveal("ex_answer_3"):
     fig = wt_charts.one_line(data, line, connect_groups=True, theme=ui.theme(), x_label="x", y_label="y",
                              height=460)
     fig.data[-1].name = "Fixed effects of the chosen model"
-    ui.show(presenter.figure(fig), "The simulated data: 150 points in 50 groups of 3 (each group's points joined), "
+    ui.show(fig, "The simulated data: 150 points in 50 groups of 3 (each group's points joined), "
             "with the chosen model's fixed-effects line.", key="ex_fig_sim")

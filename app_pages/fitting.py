@@ -8,7 +8,7 @@ import streamlit as st
 import charts
 import charts.fitting as figs
 import datasets
-from app_shell import compute, ui
+from app_shell import compute, screens, ui
 from lmm_core import tables
 from teaching import anatomy
 from teaching.pooling import possessive
@@ -69,6 +69,14 @@ def show_table(frame: pd.DataFrame, tiny=("Difference",), **kwargs):
 
 # -- the question --------------------------------------------------------------------------------
 st.title("How the model is fitted")
+# One screen per idea (for projecting step by step; "All" shows the whole page).
+MISREADINGS = ["Spread of the b̂", "Their correlation", "A variance of 0",
+               f"Only {info.n_groups} {gs}?" if info.n_groups <= 3 else "How sure is τ̂?"]
+selected = st.selectbox(f"{g.capitalize()} to follow through the page", levels, key="group", bind=ui.URL,
+                        help=f"Its rows are shown first in the matrices, and its random effect is worked out by hand below.")
+page = screens.Screens(["The question", "The matrices", "One criterion", f"One {g}'s random effect",
+                        "Balanced data", *MISREADINGS])
+page.mark(1)
 st.markdown(
     f"""
 A question almost every learner asks: *are the fixed effects and the random effects estimated
@@ -82,10 +90,9 @@ amount the variances decide. This page walks through it with the **{ui.plain(inf
 the model `{choice.model.formula}`.
 """
 )
-selected = st.selectbox(f"{g.capitalize()} to follow through the page", levels, key="group", bind=ui.URL,
-                        help=f"Its rows are shown first in the matrices, and its random effect is worked out by hand below.")
 
 # -- 1. the matrices -----------------------------------------------------------------------------
+page.mark(2)
 st.header("1. The model, written with this data set's matrices")
 st.latex(r"y = X\beta + Zb + \varepsilon,\qquad b \sim N(0, \Sigma_\theta),\qquad \varepsilon \sim N(0, \sigma^2 I)")
 view = anatomy.design_view(fit, first=selected, rows_per_group=10 if info.n_groups > 3 else 6)
@@ -128,6 +135,7 @@ Its row of Z picks out {g} {row.group}'s random effects ({", ".join(f"`{n}`" for
 )
 
 # -- 2. one criterion ----------------------------------------------------------------------------
+page.mark(3)
 st.header("2. One criterion, all parameters at once")
 parts = anatomy.scale_parts(fit)
 st.markdown(
@@ -233,6 +241,7 @@ ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label
         "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
 
 # -- 3. from variances to random effects -----------------------------------------------------------
+page.mark(4)
 st.header(f"3. From the variance estimates to one {gp} random effect")
 ident = anatomy.shrinkage_identity(fit, selected)
 if ident.kind == "intercept":
@@ -295,6 +304,7 @@ with st.expander("The general form: Henderson's mixed-model equations"):
     )
 
 # -- 4. balanced data ------------------------------------------------------------------------------
+page.mark(5)
 st.header("4. When the fixed effects equal one ordinary regression")
 make_unbalanced = st.toggle(f"Make the data unbalanced (every second {g} keeps only its first 40% of rows)",
                             key="unbalanced", bind=ui.URL)
@@ -363,9 +373,15 @@ def singular_example() -> None:
 
 
 # -- 5. misreadings --------------------------------------------------------------------------------
-st.header("5. Common misreadings, answered with this fit's numbers")
-tabs = st.tabs(["Spread of the b̂", "Their correlation", "A variance of 0", f"Only {info.n_groups} {gs}?" if info.n_groups <= 3
-                else "How sure is τ̂?"])
+# One screen per misreading (they were tabs at the foot of a long page).
+tabs = []
+for i, name in enumerate(MISREADINGS):
+    page.mark(6 + i)
+    if i == 0:
+        st.header("5. Common misreadings, answered with this fit's numbers")
+    box = st.container()
+    box.subheader(f"5.{i + 1} {name}", anchor=False)
+    tabs.append(box)
 with tabs[0]:
     spread = anatomy.spread_vs_variance(fit)
     first = spread.iloc[0]
@@ -467,3 +483,5 @@ lme4's `confint()` does.
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("The same interval for the random intercept in each data set. With 3 species the upper end is "
                "several times the lower end; with 200 students the SD is pinned down closely.")
+
+screens.keyboard_ready()  # PageUp/PageDown (or ← → before clicking) step through the screens

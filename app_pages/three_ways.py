@@ -3,6 +3,7 @@
 import streamlit as st
 
 import charts
+from app_shell import presenter
 from app_shell import ui
 from lmm_core import tables
 from teaching.pooling import between_sentence, no_pooling_meaning, possessive, singular_message, varying_names
@@ -64,12 +65,13 @@ if len(groups) > 24:
                                     bind=ui.URL)
     shown = choose_groups(result, how=how.split()[0], count=count, picked=picked, seed=1)
 
+shown = presenter.panels(shown, key="panel_page", label=f"{info.group_label.capitalize()}s shown")
 all_obs = observations(result)
 obs = all_obs[all_obs["group"].isin(shown)]
 lines = result.lines[result.lines["group"].isin(shown)]
 fig = charts.pooling_facets(
     obs, lines, methods=methods or [], theme=ui.theme(), x_label=info.covariate_label,
-    y_label=info.response_label, ncols=6,
+    y_label=info.response_label, ncols=presenter.facet_columns(6, len(shown)),
 )
 note = ""
 if result.held_at_mean:

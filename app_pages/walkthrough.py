@@ -141,7 +141,7 @@ def ask(path: lessons.Path, step: lessons.Step, facts_: dict) -> None:
 
 # -- the views: one control and one live figure per step -----------------------------------
 def show(fig, caption: str, key: str) -> None:
-    ui.show(presenter.figure(fig), caption, key=key)
+    ui.show(fig, caption, key=key, screen=0.64)  # under the step's heading and control: fits one screen
 
 
 def sleep_frame():
@@ -180,8 +180,10 @@ def view_no_pooling(f: dict) -> None:
     keep = st.slider("Days each subject keeps", 2, 10, 10, key="wt_keep",
                      help="The fits use only each subject's first days; the rest are held back (hollow).")
     t = thinned("sleepstudy", keep, "both")
-    fig = wt_charts.facets_with_hidden(t.kept, t.hidden, t.lines, theme=ui.theme(), ncols=6, height_per_row=150,
-                                       **labels("sleepstudy"))
+    shown = presenter.panels(list(dict.fromkeys(t.kept["group"].astype(str))), key="wt_no_pooling_panels")
+    kept, hidden = (d[d["group"].astype(str).isin(shown)] for d in (t.kept, t.hidden))
+    fig = wt_charts.facets_with_hidden(kept, hidden, t.lines, theme=ui.theme(), ncols=presenter.facet_columns(6, len(shown)),
+                                       height_per_row=150, **labels("sleepstudy"))
     show(fig, f"One panel per subject. Blue dotted: the subject's own regression on its first {keep} days; "
               "orange dashed: one line for everyone. Hollow points were held back from both fits.",
          "wt_fig_no_pooling")
@@ -192,8 +194,10 @@ def facets(data_name: str, model_key: str, methods, key: str, caption: str, grou
     result = ui.pooling(data_name, model_key)
     obs = observations(result)
     lines = result.lines
-    if groups is not None:
-        obs, lines = obs[obs["group"].isin(groups)], lines[lines["group"].isin(groups)]
+    every = list(dict.fromkeys(obs["group"].astype(str))) if groups is None else [str(g) for g in groups]
+    groups = presenter.panels(every, key=f"{key}_panels")
+    obs, lines = obs[obs["group"].astype(str).isin(groups)], lines[lines["group"].astype(str).isin(groups)]
+    ncols = presenter.facet_columns(ncols, len(groups))
     fig = charts.pooling_facets(obs, lines, methods=methods, theme=ui.theme(), ncols=ncols,
                                 height_per_row=per_row, **labels(data_name))
     show(fig, caption, key)
@@ -208,7 +212,7 @@ def view_random_intercept(f: dict) -> None:
     fit = result.fit
     own = result.table.query("group == @subject and method == 'none'")["intercept"].iloc[0]
     fixed, random = fit.fixef["(Intercept)"], fit.ranef["Subject"].loc[subject, "(Intercept)"]
-    cols = st.columns(4)
+    cols = [c for row in (st.columns(2), st.columns(2)) for c in row]  # 2 × 2: labels not cut at 1366 px
     cols[0].metric("Fixed intercept", f"{fixed:.2f}")
     cols[1].metric(f"Random effect of {subject}", f"{random:+.2f}")
     cols[2].metric("Its intercept (purple line)", f"{fixed + random:.2f}")
@@ -412,7 +416,8 @@ if not presenter.active():
 if note:
     st.info(note)
 
-paths_col, steps_col, score_col = st.columns([4, 4, 2], vertical_alignment="center")
+# The step buttons get the room they need at 1366 px (ten steps, some with a ✓).
+paths_col, steps_col, score_col = st.columns([3, 6, 1.6], vertical_alignment="center")
 with paths_col:
     st.session_state["wt_path_pick"] = path.key
     st.segmented_control("Path", list(lessons.PATHS), key="wt_path_pick", on_change=_pick_path,

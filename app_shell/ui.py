@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 import datasets
+from app_shell import presenter
 from datasets import upload
 
 from . import compute
@@ -193,8 +194,11 @@ def theme() -> str:
     return "dark" if kind == "dark" else "light"
 
 
-def show(fig, caption: str, key: str | None = None, **kwargs):
-    """A figure at full width with its caption (also given as alt text for screen readers)."""
+def show(fig, caption: str, key: str | None = None, *, screen: float = presenter.SCREEN_SHARE, **kwargs):
+    """A figure at full width with its caption (also given as alt text for screen readers).
+    Every figure of the app is drawn here, so presenter mode enlarges them all (its text, and its
+    height to ``screen`` × the window's height: less for figures that share a screen)."""
+    fig = presenter.figure(fig, theme(), screen=screen)
     out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **kwargs)
     st.caption(caption)
     return out

@@ -8,6 +8,7 @@ on how a page computed them, and return a figure; pages add the caption.
 """
 from __future__ import annotations
 
+import functools
 
 import math
 from copy import deepcopy
@@ -30,13 +31,23 @@ METHOD_STYLE = {
 TRUTH_COLOR = "#009E73"
 METHODS = tuple(METHOD_STYLE)
 
+# The figures sit on the page: their background is Streamlit's own (measured in Streamlit 1.67:
+# light #FFFFFF with text #2F2D2B, dark #171614 with text #EDEBE8), so a figure never shows as
+# a differently coloured box on the page. Grid lines are faint, points and reference marks strong.
 THEMES = {
-    "light": {"paper": "#FFFFFF", "plot": "#FFFFFF", "text": "#1F2328", "grid": "#E3E6EA",
-              "points": "rgba(60, 60, 60, 0.55)", "population": "#000000", "faint": "rgba(0,0,0,0.25)"},
-    "dark": {"paper": "#0E1117", "plot": "#0E1117", "text": "#F0F2F6", "grid": "#2B313B",
-             "points": "rgba(220, 220, 220, 0.6)", "population": "#FFFFFF", "faint": "rgba(255,255,255,0.3)"},
+    "light": {"paper": "#FFFFFF", "plot": "#FFFFFF", "text": "#2F2D2B", "grid": "#E4E2DF",
+              "points": "rgba(60, 58, 55, 0.6)", "population": "#000000", "faint": "rgba(0,0,0,0.3)"},
+    "dark": {"paper": "#171614", "plot": "#171614", "text": "#EDEBE8", "grid": "#34322E",
+             "points": "rgba(225, 222, 216, 0.7)", "population": "#FFFFFF", "faint": "rgba(255,255,255,0.38)"},
 }
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", "Helvetica Neue", Arial, sans-serif'  # the app's own font
 FONT_SIZE = 17
+# Presenter mode (projector): every text in a figure is at least MIN_PRESENTER_FONT px.
+PRESENTER_FONT = 22
+MIN_PRESENTER_FONT = 20
+# Series colours are drawn with at least this contrast against the figure's background (WCAG 2.1
+# asks 3:1 for graphical objects); colours that fall short are darkened (light) or lightened (dark).
+MIN_CONTRAST = {"light": 3.0, "dark": 4.5}
 LINE_WIDTH = 3.5
 
 
@@ -50,25 +61,29 @@ def palette(theme: str) -> dict:
     return THEMES["dark" if theme == "dark" else "light"]
 
 
-def _template_name(theme: str) -> str:
-    """A small Plotly template per theme, registered once: applying it by name costs a
-    fraction of setting the same properties on every figure (or of the large built-in
-    plotly_white template), which matters when a slider redraws figures live."""
+def _template_name(theme: str, present: bool = False) -> str:
+    """A small Plotly template per theme (and per mode: normal or presenter), registered once:
+    applying it by name costs a fraction of setting the same properties on every figure (or of
+    the large built-in plotly_white template), which matters when a slider redraws figures live."""
     kind = "dark" if theme == "dark" else "light"
-    name = f"shrinkage_{kind}"
+    name = f"shrinkage_{kind}" + ("_present" if present else "")
     if name not in pio.templates:
         c = THEMES[kind]
+        size = PRESENTER_FONT if present else FONT_SIZE
         base = pio.templates["plotly_dark" if kind == "dark" else "plotly_white"].layout
         axis = {"gridcolor": c["grid"], "zerolinecolor": c["grid"], "linecolor": c["grid"],
                 "automargin": True, "title": {"standoff": 12}}
+        # The y labels keep a little distance from the axis, so the lowest one never sits on the
+        # x axis's first label at the corner.
+        yaxis = {**axis, "ticklabelstandoff": 8}
         pio.templates[name] = go.layout.Template(layout={
             "colorway": base.colorway, "paper_bgcolor": c["paper"], "plot_bgcolor": c["plot"],
-            "font": {"size": FONT_SIZE, "color": c["text"]},
+            "font": {"size": size, "color": c["text"], "family": FONT_FAMILY},
             "margin": {"l": 70, "r": 20, "t": 30, "b": 60},
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
-                       "font": {"size": FONT_SIZE - 1}},
-            "hoverlabel": {"font": {"size": FONT_SIZE - 1}},
-            "xaxis": axis, "yaxis": axis,
+                       "font": {"size": size if present else size - 1}},
+            "hoverlabel": {"font": {"size": size - 1}},
+            "xaxis": axis, "yaxis": yaxis,
             "annotationdefaults": {"font": {"color": c["text"]}},
         })
     return name
@@ -82,9 +97,195 @@ def style(fig: go.Figure, theme: str = "light", *, height: int = 520, title: str
     template = name if getattr(fig, "_validate", True) else pio.templates[name]
     layout = {"template": template, "height": height, "uirevision": uirevision}
     if title:
-        layout["title"] = {"text": title, "x": 0, "xanchor": "left"}
+        # At the top of the figure, and allowed to push the margin so it never sits on tick labels
+        # (e.g. a matrix's column names on a top axis).
+        layout["title"] = {"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 1,
+                           "yanchor": "top", "pad": {"t": 12}, "automargin": True}
         layout["margin"] = {"t": 60}
     fig.update_layout(layout)
+    _contrast_colors(fig, theme)
+    return fig
+
+
+def legend_over_titles(fig: go.Figure, title_lines: int = 1) -> go.Figure:
+    """A legend above a grid of panels with titles: the legend sits just above the plotting area and
+    Plotly makes room for as many legend rows as it needs (whatever the width of the screen); the
+    panels move down by the height of their titles, so a top-row title never runs into the legend.
+    Works on the plain layout of a PlainFigure without turning it into a checked figure."""
+    plain = getattr(fig, "_plain_layout", None) if isinstance(fig, PlainFigure) else None
+    layout = plain if plain is not None else fig.layout.to_plotly_json()
+    height = layout.get("height") or 450
+    margin = layout.get("margin") or {}
+    top = margin.get("t") if margin.get("t") is not None else 30
+    bottom = margin.get("b") if margin.get("b") is not None else 60
+    plot_px = max(120.0, height - top - bottom - 90)  # -90: room the legend itself may take
+    share = min(0.3, (FONT_SIZE * 1.45 * title_lines + 6) / plot_px)
+    update = {}
+    for key, axis in layout.items():
+        if key.startswith("yaxis") and isinstance(axis, dict):
+            lo, hi = axis.get("domain") or (0, 1)
+            update[key] = {"domain": [lo * (1 - share), hi * (1 - share)]}
+    notes = [dict(n) for n in layout.get("annotations") or ()]
+    for note in notes:  # subplot titles follow their panels
+        y = note.get("y")
+        if note.get("yref") == "paper" and note.get("yanchor") == "bottom" and y is not None and 0 < y <= 1.0001:
+            note["y"] = y * (1 - share)
+    update["annotations"] = notes
+    update["legend"] = {"orientation": "h", "yref": "paper", "y": 1, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    if plain is not None:
+        plain.get("legend", {}).pop("entrywidth", None)
+    fig.update_layout(update)
+    return fig
+
+
+# -- colours that stand out from the background ------------------------------------------------
+def _channels(color: str):
+    """(r, g, b) in 0..255 and alpha for '#RRGGBB' / 'rgb(...)' / 'rgba(...)'; None for anything else."""
+    text = color.strip().lower()
+    if text.startswith("#") and len(text) == 7:
+        return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5)), 1.0
+    if text.startswith("rgb"):
+        parts = [p.strip() for p in text[text.index("(") + 1:text.rindex(")")].split(",")]
+        alpha = float(parts[3]) if len(parts) == 4 else 1.0
+        return tuple(float(p) for p in parts[:3]), alpha
+    return None
+
+
+def luminance(color: str) -> float:
+    """WCAG 2.1 relative luminance of an opaque colour."""
+    (r, g, b), _ = _channels(color)
+
+    def lin(v: float) -> float:
+        v = v / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two opaque colours (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def over(color: str, background: str) -> str:
+    """A possibly translucent colour as it shows over ``background`` (an opaque '#RRGGBB')."""
+    (r, g, b), alpha = _channels(color)
+    (R, G, B), _ = _channels(background)
+    mix = [round(alpha * x + (1 - alpha) * y) for x, y in ((r, R), (g, G), (b, B))]
+    return "#{:02X}{:02X}{:02X}".format(*mix)
+
+
+@functools.lru_cache(maxsize=256)
+def shown_color(color: str, theme: str) -> str:
+    """``color`` as drawn on ``theme``'s background: unchanged when it already has MIN_CONTRAST,
+    else mixed towards black (light theme) or white (dark theme) just enough to get there, so a
+    hue keeps its identity (orange stays orange) and every series stays visible in both themes."""
+    kind = "dark" if theme == "dark" else "light"
+    parsed = _channels(color) if isinstance(color, str) else None
+    if parsed is None:
+        return color
+    rgb, alpha = parsed
+    background = THEMES[kind]["plot"]
+    target = MIN_CONTRAST[kind]
+    if contrast(over(color, background), background) >= target:
+        return color
+    end = 0.0 if kind == "light" else 255.0
+    for step in range(1, 41):
+        t = step / 40
+        mixed = tuple(round(v + t * (end - v)) for v in rgb)
+        candidate = "#{:02X}{:02X}{:02X}".format(*mixed)
+        if alpha < 1:
+            candidate = "rgba({}, {}, {}, {})".format(*mixed, alpha)
+        if contrast(over(candidate, background), background) >= target:
+            return candidate
+    return color
+
+
+_COLOR_PATHS = (("line", "color"), ("marker", "color"), ("marker", "line", "color"), ("fillcolor",))
+
+
+def _contrast_colors(fig: go.Figure, theme: str) -> None:
+    """Swap every series colour that would be hard to see on this theme's background for
+    shown_color(...) (fills and translucent shades are checked as they show over the background).
+    A PlainFigure's trace dicts are changed in place (no conversion to a checked figure)."""
+    plain = fig.__dict__.get("_plain_traces") if isinstance(fig, PlainFigure) else None
+    if plain is not None:
+        for trace in plain:
+            for path in _COLOR_PATHS:
+                holder = trace
+                for part in path[:-1]:
+                    holder = holder.get(part) if isinstance(holder, dict) else None
+                    if holder is None:
+                        break
+                if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
+                    better = shown_color(holder[path[-1]], theme)
+                    if better != holder[path[-1]]:
+                        holder[path[-1]] = better
+        return
+    for trace in fig.data:
+        for path in _COLOR_PATHS:
+            holder = trace
+            for part in path[:-1]:
+                holder = getattr(holder, part, None)
+                if holder is None:
+                    break
+            if holder is None:
+                continue
+            value = getattr(holder, path[-1], None)
+            if isinstance(value, str):
+                better = shown_color(value, theme)
+                if better != value:
+                    setattr(holder, path[-1], better)
+
+
+# -- presenter mode ------------------------------------------------------------------------------
+def present(fig: go.Figure, theme: str = "light", *, height: int | None = None) -> go.Figure:
+    """The same figure for a projector: the presenter template (PRESENTER_FONT), every explicitly
+    sized text (panel titles, annotations, tick labels, data labels) scaled by the same factor and
+    never under MIN_PRESENTER_FONT, and, when given, a new height (one that fills the screen)."""
+    ratio = PRESENTER_FONT / FONT_SIZE
+
+    def bigger(size):
+        return max(MIN_PRESENTER_FONT, round(size * ratio)) if size else None
+
+    name = _template_name(theme, present=True)
+    template = name if getattr(fig, "_validate", True) else pio.templates[name]
+    layout = fig.layout
+    update = {"template": template}
+    if height:
+        update["height"] = int(height)
+    if layout.font is not None and layout.font.size:
+        update["font"] = {"size": bigger(layout.font.size)}
+    if layout.legend is not None and layout.legend.font is not None and layout.legend.font.size:
+        update["legend"] = {"font": {"size": bigger(layout.legend.font.size)}}
+    if layout.title is not None and layout.title.font is not None and layout.title.font.size:
+        update["title"] = {"font": {"size": bigger(layout.title.font.size)}}
+    # Room for the larger text: explicit margins grow with it (the template's are the default).
+    margin = layout.margin
+    if margin is not None:
+        update["margin"] = {side: round(getattr(margin, side) * ratio) for side in ("l", "r", "t", "b")
+                            if getattr(margin, side) is not None}
+    fig.update_layout(update)
+    for note in layout.annotations or ():
+        if note.font is not None and note.font.size:
+            note.font.size = bigger(note.font.size)
+        for shift in ("xshift", "yshift"):  # offsets in px from the plot (e.g. a grid's axis titles)
+            if getattr(note, shift):
+                setattr(note, shift, round(getattr(note, shift) * ratio))
+    for key in list(layout.to_plotly_json()):
+        if key.startswith(("xaxis", "yaxis")):
+            axis = layout[key]
+            if axis.tickfont is not None and axis.tickfont.size:
+                axis.tickfont.size = bigger(axis.tickfont.size)
+            if axis.title is not None and axis.title.font is not None and axis.title.font.size:
+                axis.title.font.size = bigger(axis.title.font.size)
+    for trace in fig.data:
+        font = getattr(trace, "textfont", None)
+        if font is not None and font.size:
+            font.size = bigger(font.size)
+        contours = getattr(trace, "contours", None)
+        if contours is not None and getattr(contours, "labelfont", None) is not None and contours.labelfont.size:
+            contours.labelfont.size = bigger(contours.labelfont.size)
     return fig
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, facet_grid, fast_figure, nan_join, palette,
-                   panel_titles, rounded, style)
+from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, facet_grid, fast_figure, legend_over_titles,
+                   nan_join, palette, panel_titles, rounded, style)
 
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
@@ -29,10 +29,15 @@ def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = ""
         textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE, showscale=False, xgap=1, ygap=1,
         hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>",
     ))
-    style(fig, theme, height=height or max(260, 22 * len(rows) + 120), title=title)
+    # Room on top for the upright column names (about 0.6 em per character) and the title; the
+    # figure's height adds that room to 22 px per row, so the rows never get squeezed together.
+    longest = max((len(str(name)) for name in frame.columns), default=1)
+    top = (45 if title else 10) + round(0.6 * (FONT_SIZE - 4) * longest) + 14
+    style(fig, theme, height=height or max(260, 22 * len(rows) + top + 30), title=title)
     fig.update_yaxes(autorange="reversed", tickfont={"size": FONT_SIZE - 4}, type="category")
-    fig.update_xaxes(side="top", tickangle=-40, tickfont={"size": FONT_SIZE - 4}, type="category")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 140 if title else 120, "b": 10})
+    # Column names read upwards, one per column, so long names never run into each other.
+    fig.update_xaxes(side="top", tickangle=-90, tickfont={"size": FONT_SIZE - 4}, type="category")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": top, "b": 10})
     return fig
 
 
@@ -122,7 +127,8 @@ def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str
     layout["shapes"] = shapes
     layout["annotations"] = panel_titles(layout, names)
     n = table["group"].nunique()
-    return fast_figure(traces, layout, theme=theme, height=height or int(min(620, max(360, 22 * n + 140))))
+    fig = fast_figure(traces, layout, theme=theme, height=height or int(min(620, max(360, 22 * n + 140))))
+    return legend_over_titles(fig)
 
 
 def sd_profile(curve: pd.DataFrame, *, estimate: float, lower: float, upper: float, cutoff: float,

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, facet_grid, fast_figure, nan_join,
-                   palette, panel_titles, rounded, style)
+from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, TRUTH_COLOR, facet_grid, fast_figure,
+                   legend_over_titles, nan_join, palette, panel_titles, rounded, style)
 
 
 # -- three ways to pool ---------------------------------------------------------
@@ -84,15 +84,16 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
                 hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>",
                 **axes))
-    # One axis title for the whole grid, centred, instead of one per panel.
-    titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -55,
-                   "showarrow": False, "font": {"size": FONT_SIZE}})
-    titles.append({"text": y_label, "x": 0, "y": 0.5, "xref": "paper", "yref": "paper", "xshift": -65,
-                   "textangle": -90, "showarrow": False, "font": {"size": FONT_SIZE}})
+    # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
+    # and left edges (the margins' full width away from the panels), clear of the tick labels.
+    titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -70,
+                   "yanchor": "bottom", "showarrow": False, "font": {"size": FONT_SIZE}})
+    titles.append({"text": y_label, "x": 0, "y": 0.5, "xref": "paper", "yref": "paper", "xshift": -80,
+                   "xanchor": "left", "textangle": -90, "showarrow": False, "font": {"size": FONT_SIZE}})
     layout["annotations"] = titles
     fig = fast_figure(traces, layout, theme=theme, height=max(320, 110 + nrows * height_per_row))
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": 1.0, "x": 0, "yref": "container"},
-                      margin={"t": 90, "b": 70, "l": 80})
+    fig.update_layout(margin={"t": 40, "b": 70, "l": 80})
+    legend_over_titles(fig)
     return fig
 
 
@@ -180,13 +181,16 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         r = wide[wide["group"] == selected].iloc[0]
         traces.append(dict(type="scatter", x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
-                                 name=f"Selected: {selected}", text=["own", "mixed"], textposition="top center",
+                                 name=f"Selected: {selected}", text=["own", "mixed"],
+                                 # each label on its outer side, so the two never cover each other
+                                 textposition=["middle left", "middle right"] if r["intercept_none"] <= r["intercept_partial"]
+                                 else ["middle right", "middle left"],
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
     fig = fast_figure(traces, theme=theme, height=height)
-    # Legend in rows of two entries above the plot, instead of one entry per row.
-    fig.update_layout(legend={"entrywidth": 0.5, "entrywidthmode": "fraction"},
-                      xaxis={"title": {"text": x_label}}, yaxis={"title": {"text": y_label}})
+    # The legend wraps its entries to the width it has (fixed-width entries cut long names off).
+    wrap = lambda t: t.replace(" (", "<br>(", 1) if len(t) > 28 else t  # long titles: two lines, not cut off
+    fig.update_layout(xaxis={"title": {"text": wrap(x_label)}}, yaxis={"title": {"text": wrap(y_label)}})
     return fig
 
 
@@ -218,11 +222,12 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
         traces.append(dict(type="scatter", x=[r[f"{coefficient}_none"], r[f"{coefficient}_partial"]], y=[top, bottom],
                            mode="markers", name=f"Selected: {selected}", hoverinfo="skip",
                            marker={"size": 22, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}}))
-    # The fixed effect as a dashed vertical line over the whole plot, labelled on top.
+    # The fixed effect as a dashed vertical line over the whole plot, labelled inside its foot (above
+    # the plot the label ran into the legend).
     layout = {"shapes": [{"type": "line", "xref": "x", "yref": "y domain", "x0": population, "x1": population,
                           "y0": 0, "y1": 1, "line": {"color": c["population"], "width": 2, "dash": "dash"}}],
-              "annotations": [{"text": "fixed effect", "x": population, "xref": "x", "y": 1, "yref": "y domain",
-                               "yanchor": "bottom", "showarrow": False}],
+              "annotations": [{"text": "fixed effect", "x": population, "xref": "x", "y": 0, "yref": "y domain",
+                               "yanchor": "bottom", "xanchor": "left", "xshift": 4, "showarrow": False}],
               "yaxis": {"tickvals": [top, bottom], "ticktext": ["Own estimate<br>(no pooling)",
                                                                 "Mixed model<br>(partial pooling)"],
                         "range": [-0.4, 1.4], "zeroline": False},
@@ -317,7 +322,10 @@ def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
         axis = "x" if j == 0 else f"x{j + 1}"
         lo = j * (width + gap)
         layout["xaxis" if j == 0 else f"xaxis{j + 1}"] = {"domain": [lo, lo + width], "anchor": "y"}
-        layout["annotations"].append({"text": labels.get(coef, coef), "x": lo + width / 2, "xref": "paper",
+        label = labels.get(coef, coef)
+        if len(label) > 14 and " (" in label:  # narrow panels: the unit goes on a second line
+            label = label.replace(" (", "<br>(", 1)
+        layout["annotations"].append({"text": label, "x": lo + width / 2, "xref": "paper", "xanchor": "center",
                                       "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": FONT_SIZE}})
         for method, name, color in DIST_ORDER:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import LINE_WIDTH, METHOD_STYLE, facet_grid, fast_figure, nan_join, palette, panel_titles, rounded
+from .base import (LINE_WIDTH, METHOD_STYLE, facet_grid, fast_figure, legend_over_titles, nan_join, palette,
+                   panel_titles, rounded)
 from .pooling import pooling_facets
 
 # Okabe-Ito colours not used by the pooling methods, for the three kinds of prediction.
@@ -128,11 +129,12 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
     on_left, on_right = {"xaxis": left[0], "yaxis": left[1]}, {"xaxis": right[0], "yaxis": right[1]}
     worse = curve["criterion"] - curve["criterion"].min()
     lo, hi = plausible
+    floor = -0.08 * y_top  # room under 0, so the y axis's "0" sits clear of the x axis's labels
     traces = [
         dict(type="scatter", x=rounded(curve["theta"]), y=rounded(worse), mode="lines",
              name="REML criterion above its minimum", line={"color": c["text"], "width": LINE_WIDTH},
              hovertemplate="θ = %{x:.3g}<br>%{y:.3g} above the minimum<extra></extra>", **on_left),
-        dict(type="scatter", x=[theta, theta], y=[-1, y_top], mode="lines", name="Your θ",
+        dict(type="scatter", x=[theta, theta], y=[floor, y_top], mode="lines", name="Your θ",
              line={"color": METHOD_STYLE["partial"]["color"], "width": 3},
              hovertemplate="your θ = %{x:.3g}<extra></extra>", **on_left),
         dict(type="scatter", x=[best], y=[0], mode="markers", name="Fitted θ (the minimum)",
@@ -158,14 +160,14 @@ def criterion_and_intercepts(curve: pd.DataFrame, *, theta: float, best: float, 
         {"type": "line", "xref": right[0], "yref": f"{right[1]} domain", "x0": fixed, "x1": fixed, "y0": 0, "y1": 1,
          "line": {"color": c["population"], "dash": "dash", "width": 2}},
     ]
-    layout["annotations"] = panel_titles(layout, ["How much worse than the best θ",
-                                                  f"Each {_possessive(group_label)} intercept at this θ"])
-    layout["xaxis"]["title"] = {"text": "θ = between-group SD ÷ residual SD"}
-    layout["yaxis"].update({"title": {"text": "Criterion above its minimum"}, "range": [-1, y_top]})
+    layout["annotations"] = panel_titles(layout, ["How much worse<br>than the best θ",
+                                                  f"Each {_possessive(group_label)}<br>intercept at this θ"])
+    layout["xaxis"]["title"] = {"text": "θ = between-group SD<br>÷ residual SD"}
+    layout["yaxis"].update({"title": {"text": "Criterion above its minimum"}, "range": [floor, y_top]})
     layout["xaxis2"]["title"] = {"text": value_label}
     layout["yaxis2"]["type"] = "category"
     fig = fast_figure(traces, layout, theme=theme, height=height)
-    fig.update_layout(legend={"yref": "container", "y": 1.0, "yanchor": "top"}, margin={"t": 130})
+    legend_over_titles(fig, title_lines=2)
     return fig
 
 

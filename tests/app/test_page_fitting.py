@@ -115,3 +115,30 @@ def test_url_state_of_the_theta_controls():
     bad = open_page(PAGE, data="sleepstudy", sd1="7", group="nobody")
     no_exception(bad)
     assert bad.select_slider(key="sd1").value == 1
+
+
+def _hidden_css(at) -> str:
+    return " ".join(h.proto.body for h in at.html if "display: none" in h.proto.body and "mark" in h.proto.body)
+
+
+def test_the_page_is_a_series_of_screens_with_the_screen_in_the_url():
+    at = open_page(PAGE, data="sleepstudy", screen="3")
+    no_exception(at)
+    assert at.query_params["screen"] == "3"
+    css = _hidden_css(at)
+    assert "screen-mark-3" in css and "screen-mark-4" in css  # before 3 and from 4 on are hidden
+    at.button(key="screen_next").click().run()
+    assert at.query_params["screen"] == "4" and "screen-mark-5" in _hidden_css(at)
+    at.button(key="screen_back").click().run()
+    at.button(key="screen_back").click().run()
+    assert at.query_params["screen"] == "2"
+    # every misreading is a screen of its own (they were tabs at the foot of the page)
+    titles = [s.value for s in at.subheader]
+    assert sum(t.startswith("5.") for t in titles) == 4
+
+
+def test_all_shows_the_whole_page():
+    at = open_page(PAGE, data="iris", screen="All")
+    no_exception(at)
+    assert _hidden_css(at) == ""
+    assert at.button(key="screen_next").disabled and at.button(key="screen_back").disabled

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import charts
 from app_shell import presenter
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -43,8 +44,10 @@ def test_presenter_url_opens_the_walkthrough_at_its_step_in_presenter_mode():
     assert at.subheader[0].value == "Step 7 of 10 · The shrinkage map"
     assert at.query_params["present"] == "1" and at.query_params["step"] == "7"
     assert not at.title  # no page title in presenter mode: the step heading is enough
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert fig["layout"]["font"]["size"] == presenter.FIGURE_FONT
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    font = layout.get("font") or layout["template"]["layout"]["font"]
+    assert font["size"] == charts.base.PRESENTER_FONT
+    assert layout["height"] >= 0.6 * presenter.DEFAULT_VIEWPORT  # follows the window, not a fixed 520 px
 
 
 def test_normal_mode_keeps_the_normal_figure_text():

@@ -1,0 +1,137 @@
+"""Legibility, measured in the browser: on every page × data set, in normal mode at 1366×800 (a
+student's laptop) and in presenter mode at 1920×1080 (a projector), no text in any figure overlaps
+another text or a neighbouring legend entry, none is cut off by its figure or legend box, and in
+presenter mode every text is at least 20 px and every figure fills most of the screen's height.
+
+One tab per mode, reused for every page (the app's scripts load once), on the session's server and
+browser. The walkthrough is stepped with its Next button (a rerun, not a page load), and its paths
+bring their own data, so they are walked once per mode rather than once per data set.
+"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from benchmarks import browser_kit as kit
+
+from e2e_setup import DATASETS, PAGES
+from legibility_probe import MIN_PRESENTER_PX, measure, figure_problems
+
+MODES = {
+    "normal": {"viewport": {"width": 1366, "height": 800}, "params": {}},
+    "presenter": {"viewport": {"width": 1920, "height": 1080}, "params": {"present": "1"}},
+}
+WALKTHROUGH_PATHS = {"sleepstudy": 10, "gpa": 4, "iris": 3}
+FILL_SHARE = 0.6  # presenter mode: a figure is at least this share of the window's height
+
+
+@pytest.fixture(scope="module")
+def tabs(browser, server):
+    """mode -> a tab of its own size, kept for the whole module."""
+    contexts, pages = [], {}
+    for mode, spec in MODES.items():
+        context = browser.new_context(viewport=spec["viewport"])
+        kit.prepare_context(context)
+        page = context.new_page()
+        page.set_default_timeout(kit.RUN_TIMEOUT_MS)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.errors = errors
+        contexts.append(context)
+        pages[mode] = page
+    yield pages
+    for context in contexts:
+        context.close()
+
+
+def check(page, mode: str, where: str) -> list[str]:
+    """Problems with the figures on screen now, and in every other tab of the page (tabs hide figures)."""
+    found = _check_visible(page, mode, where)
+    tabs = page.locator('[data-testid="stMain"] [role="tab"]')
+    for i in range(tabs.count()):
+        tab = tabs.nth(i)
+        if tab.get_attribute("aria-selected") == "true":
+            continue
+        tab.click()
+        kit.wait_for_figures(page)
+        found += _check_visible(page, mode, f"{where} (tab {tab.inner_text().strip()})")
+    return found
+
+
+def _check_visible(page, mode: str, where: str) -> list[str]:
+    figures = measure(page)
+    found = [f"{where}: {p}" for p in figure_problems(figures, presenter=mode == "presenter")]
+    if mode == "presenter":
+        window = MODES[mode]["viewport"]["height"]
+        for fig in figures:
+            tall = fig["frame"]["b"] - fig["frame"]["t"]
+            if tall < FILL_SHARE * window:
+                found.append(f"{where}: figure {fig['index']} is {tall:.0f} px high, under "
+                             f"{FILL_SHARE:.0%} of the {window} px window")
+    found += [f"{where}: {p}" for p in kit.page_problems(page)]
+    return found
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("path", [p for p in PAGES if p != "walkthrough"])
+def test_figure_text_is_legible(tabs, server, path, mode):
+    page = tabs[mode]
+    found = []
+    for data in DATASETS if path != "welcome" else DATASETS[:1]:  # the welcome page shows all three
+        # Long pages made of screens: all of them at once, so every figure is measured.
+        screens = {"screen": "All"} if path == "how-it-is-fitted" else {}
+        kit.open_app(page, server.url(path, data=data, **screens, **MODES[mode]["params"]))
+        found += check(page, mode, f"{path or 'three-ways'} · {data}")
+    assert not page.errors, f"JavaScript errors: {page.errors}"
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("walk", list(WALKTHROUGH_PATHS))
+def test_walkthrough_figure_text_is_legible(tabs, server, walk, mode):
+    page = tabs[mode]
+    extra = "".join(f"&{k}={v}" for k, v in MODES[mode]["params"].items())
+    kit.open_app(page, f"{server.url('walkthrough')}?path={walk}&step=1{extra}")
+    found = check(page, mode, f"walkthrough {walk} step 1")
+    for step in range(2, WALKTHROUGH_PATHS[walk] + 1):
+        next_step(page, step)
+        kit.wait_for_figures(page)
+        assert heading(page).startswith(f"Step {step} of")
+        found += check(page, mode, f"walkthrough {walk} step {step}")
+    assert not page.errors, f"JavaScript errors: {page.errors}"
+    assert not found, "\n".join(found)
+
+
+def heading(page) -> str:
+    return page.locator('[data-testid="stMain"] h3').first.inner_text()
+
+
+def next_step(page, step: int) -> None:
+    """Click Next and wait for its run. A click that lands while the page is still settling can be
+    lost (no run starts): then, and only if the step did not change, click again."""
+    for attempt in range(3):
+        before = kit.runs(page)
+        page.locator(".st-key-wt_next button").click()
+        try:
+            kit.wait_for_run(page, since=before, timeout_ms=kit.RUN_TIMEOUT_MS if attempt == 2 else 20_000)
+            return
+        except PlaywrightTimeout:
+            if heading(page).startswith(f"Step {step} of"):
+                return
+
+
+def test_the_probe_sees_small_and_overlapping_text():
+    """The checks themselves, on made-up boxes: an overlap, a cut-off label, a small one."""
+    frame = {"l": 0, "t": 0, "r": 400, "b": 300}
+    texts = [
+        {"text": "a", "kind": "tick", "size": 22, "l": 10, "t": 10, "r": 60, "b": 30},
+        {"text": "b", "kind": "annotation", "size": 22, "l": 50, "t": 20, "r": 90, "b": 40},  # overlaps a
+        {"text": "c", "kind": "axis title", "size": 22, "l": -8, "t": 100, "r": 20, "b": 200},  # cut off
+        {"text": "d", "kind": "legend", "size": MIN_PRESENTER_PX - 3, "l": 200, "t": 250, "r": 240, "b": 270},
+    ]
+    found = figure_problems([{"index": 0, "frame": frame, "legend": None, "texts": texts, "entries": []}],
+                            presenter=True)
+    assert any("'a' overlaps annotation 'b'" in f for f in found)
+    assert any("'c' is cut off" in f for f in found)
+    assert any("'d' is 17.0 px" in f for f in found)
+    assert len(found) == 3
