@@ -182,9 +182,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         traces.append(dict(type="scatter", x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
                                  name=f"Selected: {selected}", text=["own", "mixed"],
-                                 # each label on its outer side, so the two never cover each other
-                                 textposition=["middle left", "middle right"] if r["intercept_none"] <= r["intercept_partial"]
-                                 else ["middle right", "middle left"],
+                                 textposition=_pair_label_positions(r, wide),
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
     fig = fast_figure(traces, theme=theme, height=height)
@@ -192,6 +190,31 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     wrap = lambda t: t.replace(" (", "<br>(", 1) if len(t) > 28 else t  # long titles: two lines, not cut off
     fig.update_layout(xaxis={"title": {"text": wrap(x_label)}}, yaxis={"title": {"text": wrap(y_label)}})
     return fig
+
+
+def _pair_label_positions(r, wide: pd.DataFrame) -> list[str]:
+    """Where the "own" and "mixed" labels of the selected group go: each on its outer side, so
+    the two never cover each other; near an edge of the plot (where a label would run into the
+    axis's tick labels) both go on the inner side, the upper point's label above the lower's."""
+    def span(cols):
+        v = wide[cols].to_numpy(float)
+        lo, hi = np.nanmin(v), np.nanmax(v)
+        return lo, hi, 0.12 * (hi - lo) if hi > lo else 0.0
+
+    x_lo, x_hi, x_edge = span(["intercept_none", "intercept_partial"])
+    y_lo, y_hi, y_edge = span(["slope_none", "slope_partial"])
+    own_x, mixed_x = float(r["intercept_none"]), float(r["intercept_partial"])
+    if min(own_x, mixed_x) - x_lo >= x_edge and x_hi - max(own_x, mixed_x) >= x_edge:
+        return ["middle left", "middle right"] if own_x <= mixed_x else ["middle right", "middle left"]
+    side = "right" if min(own_x, mixed_x) - x_lo < x_edge else "left"
+    own_y, mixed_y = float(r["slope_none"]), float(r["slope_partial"])
+    upper, lower = ("top", "bottom")
+    if min(own_y, mixed_y) - y_lo < y_edge:  # the lower label would reach the x axis's ticks
+        upper, lower = "top", "middle"
+    elif y_hi - max(own_y, mixed_y) < y_edge:  # the upper label would reach the legend
+        upper, lower = "middle", "bottom"
+    own_pos, mixed_pos = (upper, lower) if own_y >= mixed_y else (lower, upper)
+    return [f"{own_pos} {side}", f"{mixed_pos} {side}"]
 
 
 def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str = "intercept",
