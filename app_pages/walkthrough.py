@@ -355,7 +355,11 @@ def view_gpa_lines(f: dict) -> None:
 
 
 def view_gpa_distributions(f: dict) -> None:
-    keep = st.slider("Semesters kept per student", 2, 6, 6, key="wt_gpa_keep")
+    # From 3 up: with 2 semesters every student has 2 observations for 2 random effects (intercept and
+    # slope), more random effects than the data can support, and no mixed model with both can be fitted.
+    keep = st.slider("Semesters kept per student", 3, 6, 6, key="wt_gpa_keep",
+                     help="At least 3: with 2 semesters a student has as many observations as random effects "
+                          "(intercept and slope), and the mixed model cannot separate them from the noise.")
     t = thinned("gpa", keep, "both")
     values = numbers.coefficient_values(t.result)
     fig = charts.coefficient_distributions(values, theme=ui.theme(), height=HEIGHT - 80,

@@ -175,3 +175,15 @@ def test_shrinkage_strength_sliders_change_the_weights():
     assert few < many and small_variance < many
     expected = numbers.shrinkage_scenario(20, 0.25).own_weight.iloc[0]
     assert small_variance == pytest.approx(expected, abs=0.005)
+
+
+def test_gpa_distributions_work_for_every_number_of_semesters_offered():
+    """Two semesters per student would give as many random effects as observations (no mixed
+    model with intercept and slope): the slider starts at 3, and every value it offers fits."""
+    at = open_walkthrough(path="gpa", step="3")
+    keep = at.slider(key="wt_gpa_keep")
+    assert keep.min == 3 and keep.max == 6
+    for value in (3, 4, 5):
+        keep.set_value(value).run()
+        no_exception(at)
+        assert any(f"first {value} semesters" in c.value for c in at.caption)
