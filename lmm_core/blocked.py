@@ -198,24 +198,21 @@ class BlockedKernel:
 
     def _lam_t_rows(self, B, Ts):
         """Λ_rᵀ B for B with Q_r rows."""
-        out = np.empty_like(B)
-        for (start, m, q, *_), T in zip(self.rest, Ts):
-            s = slice(start, start + m * q)
-            if q == 1:
-                out[s] = T[0, 0] * B[s]
-            else:
-                out[s] = np.einsum("ba,mbc->mac", T, B[s].reshape(m, q, -1)).reshape(m * q, -1)
-        return out
+        return self._lam_apply(B, Ts, "ba,mbc->mac")
 
     def _lam_rows(self, B, Ts):
         """Λ_r B for B with Q_r rows."""
+        return self._lam_apply(B, Ts, "ab,mbc->mac")
+
+    def _lam_apply(self, B, Ts, product: str):
+        """Each later term's q × q block T (or Tᵀ, by ``product``) applied to its rows of B."""
         out = np.empty_like(B)
         for (start, m, q, *_), T in zip(self.rest, Ts):
             s = slice(start, start + m * q)
             if q == 1:
                 out[s] = T[0, 0] * B[s]
             else:
-                out[s] = np.einsum("ab,mbc->mac", T, B[s].reshape(m, q, -1)).reshape(m * q, -1)
+                out[s] = np.einsum(product, T, B[s].reshape(m, q, -1)).reshape(m * q, -1)
         return out
 
     def _C_D(self, D):
