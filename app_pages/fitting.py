@@ -93,7 +93,7 @@ the model `{choice.model.formula}`.
 
 # -- 1. the matrices -----------------------------------------------------------------------------
 page.mark(2)
-st.header("1. The model, written with this data set's matrices")
+st.header("The model, written with this data set's matrices")
 st.latex(r"y = X\beta + Zb + \varepsilon,\qquad b \sim N(0, \Sigma_\theta),\qquad \varepsilon \sim N(0, \sigma^2 I)")
 view = anatomy.design_view(fit, first=selected, rows_per_group=10 if info.n_groups > 3 else 6)
 st.markdown(
@@ -136,7 +136,7 @@ Its row of Z picks out {g} {row.group}'s random effects ({", ".join(f"`{n}`" for
 
 # -- 2. one criterion ----------------------------------------------------------------------------
 page.mark(3)
-st.header("2. One criterion, all parameters at once")
+st.header("One criterion, all parameters at once")
 parts = anatomy.scale_parts(fit)
 st.markdown(
     f"""
@@ -214,7 +214,7 @@ elif fe_change <= 1e-8 * (1 + float(fe["At the fitted θ"].abs().max())):
     st.markdown(
         f"**Fixed effects** do not change with θ here (largest change {fe_change:.1e}, rounding): the data are "
         f"balanced (every {g} observed at the same values), and then the fixed effects equal those of one ordinary "
-        "regression for *every* θ (section 4). Make the data unbalanced to see them move with θ:")
+        "regression for *every* θ (screen 5, 'Balanced data'). Make the data unbalanced to see them move with θ:")
 else:
     st.markdown(f"**Fixed effects** change with θ too (by up to {fe_change:.3g}): they are estimated together with the "
                 "random effects, and θ decides how much each group's data count.")
@@ -242,7 +242,7 @@ ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label
 
 # -- 3. from variances to random effects -----------------------------------------------------------
 page.mark(4)
-st.header(f"3. From the variance estimates to one {gp} random effect")
+st.header(f"From the variance estimates to one {gp} random effect")
 ident = anatomy.shrinkage_identity(fit, selected)
 if ident.kind == "intercept":
     st.markdown(
@@ -305,7 +305,7 @@ with st.expander("The general form: Henderson's mixed-model equations"):
 
 # -- 4. balanced data ------------------------------------------------------------------------------
 page.mark(5)
-st.header("4. When the fixed effects equal one ordinary regression")
+st.header("When the fixed effects equal one ordinary regression")
 make_unbalanced = st.toggle(f"Make the data unbalanced (every second {g} keeps only its first 40% of rows)",
                             key="unbalanced", bind=ui.URL)
 if make_unbalanced:
@@ -378,7 +378,7 @@ tabs = []
 for i, name in enumerate(MISREADINGS):
     page.mark(6 + i)
     if i == 0:
-        st.header("5. Common misreadings, answered with this fit's numbers")
+        st.header("Common misreadings, answered with this fit's numbers")
     box = st.container()
     box.subheader(f"5.{i + 1} {name}", anchor=False)
     tabs.append(box)
@@ -446,7 +446,7 @@ with tabs[2]:
     gap = float((zero.beta_at_zero - zero.ols).abs().max())
     state = (f"This fit has a variance at (almost) 0: {', '.join(zero.singular_terms)}." if zero.singular_terms
              else "No variance in this fit is 0, but you can see what 0 would mean by setting the sliders in "
-                  "section 2 to 0.")
+                  "screen 3 (\"One criterion\") to 0.")
     st.markdown(
         f"""
 *"A variance estimated at 0 is an error."* It is an answer: the data show no more spread between {gs}
