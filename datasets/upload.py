@@ -27,7 +27,6 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 PREFIX = "Your data: "
-DELIMITERS = csvread.DELIMITERS
 LIMITS_TEXT = (f"up to {MAX_BYTES // (1024 * 1024)} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns; "
                "comma, semicolon, tab or | between values; UTF-8 or Windows/Latin-1 text")
 
@@ -38,21 +37,13 @@ class UploadError(DataError):
     """The file or the pasted text cannot be used; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class ParsedTable:
-    """A read table and how it was read. ``digest`` identifies the content (for caches)."""
+@dataclass(frozen=True, kw_only=True)
+class ParsedTable(csvread.CsvTable):
+    """A table read by the engine's reader (frame, encoding, delimiter, ...), with the file's
+    name and a ``digest`` that identifies the content (for caches)."""
 
-    frame: pd.DataFrame
     file_name: str
     digest: str
-    encoding: str
-    delimiter: str
-    decimal: str
-    notes: tuple[str, ...] = ()
-
-    @property
-    def delimiter_name(self) -> str:
-        return DELIMITERS.get(self.delimiter, repr(self.delimiter))
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,8 @@ def read_csv_bytes(raw: bytes, file_name: str = "uploaded.csv") -> ParsedTable:
                           "need three. Check the separator between values, or add the missing columns.")
     digest = hashlib.sha256(raw).hexdigest()[:16]
     clean_name = re.sub(r"[\x00-\x1f]", "", str(file_name)).strip()[:80] or "uploaded.csv"
-    return ParsedTable(frame, clean_name, digest, table.encoding, table.delimiter, table.decimal, table.notes)
+    return ParsedTable(frame=frame, file_name=clean_name, digest=digest, encoding=table.encoding,
+                       delimiter=table.delimiter, decimal=table.decimal, notes=table.notes)
 
 
 def read_pasted(text: str, name: str = "pasted table") -> ParsedTable:
