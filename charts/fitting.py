@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, facet_grid, fast_figure, legend_over_titles,
-                   nan_join, palette, panel_titles, rounded, style)
+from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, PlainFigure, facet_grid, fast_figure,
+                   legend_over_titles, nan_join, palette, panel_titles, rounded, style)
 
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
@@ -24,19 +24,20 @@ def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = ""
     rows = list(frame.index) if group is None else [f"{r} · {g}" for r, g in zip(frame.index, group)]
     values = frame.to_numpy(float)
     text = [[_cell(v) for v in row] for row in values]
-    fig = go.Figure(go.Heatmap(
-        z=values, zmin=min(0.0, float(np.nanmin(values))), x=list(frame.columns), y=rows, text=text, texttemplate="%{text}",
-        textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE, showscale=False, xgap=1, ygap=1,
-        hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>",
-    ))
+    trace = dict(
+        type="heatmap", z=values, zmin=min(0.0, float(np.nanmin(values))), x=list(frame.columns), y=rows, text=text,
+        texttemplate="%{text}", textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE,
+        showscale=False, xgap=1, ygap=1, hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>")
     # Room on top for the upright column names (about 0.6 em per character) and the title; the
     # figure's height adds that room to 22 px per row, so the rows never get squeezed together.
     longest = max((len(str(name)) for name in frame.columns), default=1)
     top = (45 if title else 10) + round(0.6 * (FONT_SIZE - 4) * longest) + 14
-    style(fig, theme, height=height or max(260, 22 * len(rows) + top + 30), title=title)
-    fig.update_yaxes(autorange="reversed", tickfont={"size": FONT_SIZE - 4}, type="category")
     # Column names read upwards, one per column, so long names never run into each other.
-    fig.update_xaxes(side="top", tickangle=-90, tickfont={"size": FONT_SIZE - 4}, type="category")
+    layout = {"yaxis": {"autorange": "reversed", "tickfont": {"size": FONT_SIZE - 4}, "type": "category"},
+              "xaxis": {"side": "top", "tickangle": -90, "tickfont": {"size": FONT_SIZE - 4}, "type": "category"}}
+    # Plain dicts (charts.base.PlainFigure): the page redraws both matrices on every slider move.
+    fig = style(PlainFigure([trace], layout), theme, height=height or max(260, 22 * len(rows) + top + 30),
+                title=title)
     fig.update_layout(margin={"l": 10, "r": 10, "t": top, "b": 10})
     return fig
 
@@ -135,20 +136,24 @@ def sd_profile(curve: pd.DataFrame, *, estimate: float, lower: float, upper: flo
                theme: str = "light", x_label: str = "", height: int = 420) -> go.Figure:
     """The deviance profiled over a group SD, the cut-off line and the interval it gives."""
     c = palette(theme)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=curve["sd"], y=curve["change"], mode="lines", name="Deviance − minimum",
-                             line={"color": c["population"], "width": LINE_WIDTH},
-                             hovertemplate="SD %{x:.4g}<br>change %{y:.2f}<extra></extra>"))
-    fig.add_hline(y=cutoff, line={"color": COMPLETE, "dash": "dash", "width": 2},
-                  annotation_text=f"95% cut-off ({cutoff:.2f})", annotation_position="top")
-    fig.add_trace(go.Scatter(x=[lower, upper], y=[0, 0], mode="lines+markers", name="95% interval",
-                             line={"color": PARTIAL, "width": 8}, marker={"size": 12, "symbol": "line-ns-open"},
-                             hovertemplate="%{x:.4g}<extra>interval end</extra>"))
-    fig.add_trace(go.Scatter(x=[estimate], y=[0], mode="markers", name="Estimate (ML)",
-                             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR,
-                                     "line": {"width": 1, "color": c["text"]}}))
-    style(fig, theme, height=height)
+    traces = [
+        dict(type="scatter", x=curve["sd"], y=curve["change"], mode="lines", name="Deviance − minimum",
+             line={"color": c["population"], "width": LINE_WIDTH},
+             hovertemplate="SD %{x:.4g}<br>change %{y:.2f}<extra></extra>"),
+        dict(type="scatter", x=[lower, upper], y=[0, 0], mode="lines+markers", name="95% interval",
+             line={"color": PARTIAL, "width": 8}, marker={"size": 12, "symbol": "line-ns-open"},
+             hovertemplate="%{x:.4g}<extra>interval end</extra>"),
+        dict(type="scatter", x=[estimate], y=[0], mode="markers", name="Estimate (ML)",
+             marker={"symbol": "star", "size": 20, "color": TRUTH_COLOR, "line": {"width": 1, "color": c["text"]}}),
+    ]
     top = max(cutoff * 2.2, 1.0)
-    fig.update_yaxes(title_text="Deviance above its minimum", range=[-0.4, top])
-    fig.update_xaxes(title_text=x_label, rangemode="tozero")
-    return fig
+    # The cut-off as Plotly's add_hline draws it (a line across the plot and its label on top), in plain dicts.
+    layout = {
+        "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": cutoff, "y1": cutoff,
+                    "line": {"color": COMPLETE, "dash": "dash", "width": 2}}],
+        "annotations": [{"text": f"95% cut-off ({cutoff:.2f})", "showarrow": False, "xref": "x domain", "x": 0.5,
+                         "xanchor": "center", "yref": "y", "y": cutoff, "yanchor": "bottom"}],
+        "yaxis": {"title": {"text": "Deviance above its minimum"}, "range": [-0.4, top]},
+        "xaxis": {"title": {"text": x_label}, "rangemode": "tozero"},
+    }
+    return fast_figure(traces, layout, theme=theme, height=height)
