@@ -346,7 +346,7 @@ def singular_example() -> None:
     """A real singular fit on the shrinkage map: the estimated distribution is a line, and every
     arrow ends on it (complete pooling across that line)."""
     from teaching.pooling import singular_message
-    from teaching.shrinkage import ellipse
+    from teaching.shrinkage import ellipse_rings
 
     st.markdown("#### A real singular fit: iris, `Petal.Width ~ Petal.Length + (Petal.Length | Species)`")
     res = _singular_iris()
@@ -357,7 +357,7 @@ def singular_example() -> None:
         return
     center = (res.population["intercept"], res.population["slope"])
     cov = tables.random_effect_covariance(res.fit)
-    rings = [(lvl, d["x"], d["y"]) for lvl, d in ellipse(center, cov, levels=(0.5, 0.95)).groupby("level")]
+    rings = ellipse_rings(center, cov, levels=(0.5, 0.95))
     fig = charts.shrinkage_map(res.table, population=center, ellipses=rings, theme=ui.theme(),
                                x_label="Intercept (Petal.Width at Petal.Length = 0)",
                                y_label="Slope (per unit of Petal.Length)", height=480)

@@ -10,7 +10,7 @@ from teaching.pooling import (axis_labels, between_sentence, centre_by_default, 
                               centred_population, centred_table, covariate_mean, no_pooling_meaning, possessive,
                               pull_fraction, pull_phrase, push_reason, singular_message, varying_names)
 from teaching.selection import observations, one_coefficient_table
-from teaching.shrinkage import ellipse, intercept_shrinkage
+from teaching.shrinkage import ellipse_rings, intercept_shrinkage
 
 choice = ui.current()
 info = choice.data
@@ -73,8 +73,7 @@ if kind in ("both", "uncorrelated"):
     if centred:
         cov = centred_covariance(result, cov)
     center = (pop["intercept"], pop["slope"])
-    contours = ellipse(center, cov, levels=(0.5, 0.8, 0.95))
-    rings = [(lvl, d["x"], d["y"]) for lvl, d in contours.groupby("level")]
+    rings = ellipse_rings(center, cov, levels=(0.5, 0.8, 0.95))
     fig = charts.shrinkage_map(table, population=center, ellipses=rings, theme=ui.theme(),
                                x_label=x_label, y_label=y_label, selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own estimate ({colour['none']}) to the mixed model's "

@@ -18,7 +18,7 @@ from charts import walkthrough as wt_charts
 from teaching import walkthrough_numbers as numbers
 from teaching.pooling import inward_share, axis_labels, centred_population, centred_table, pull_phrase
 from teaching.selection import choose_groups, observations
-from teaching.shrinkage import ellipse
+from teaching.shrinkage import ellipse_rings
 from lmm_core import random_effect_covariance
 
 PROGRESS = "wt_progress"  # {path: {step key: {"choice": str, "right": bool}}}; not a widget key
@@ -254,8 +254,7 @@ def map_view(data_name: str, model_key: str, label: str, slope_label: str, key: 
     result = ui.pooling(data_name, model_key)
     selected = st.selectbox(f"Pick a {group_word}", result.levels, key=f"wt_pick_{data_name}")
     center = (result.population["intercept"], result.population["slope"])
-    rings = [(lvl, d["x"], d["y"]) for lvl, d in
-             ellipse(center, random_effect_covariance(result.fit), levels=(0.5, 0.8, 0.95)).groupby("level")]
+    rings = ellipse_rings(center, random_effect_covariance(result.fit), levels=(0.5, 0.8, 0.95))
     fig = charts.shrinkage_map(result.table, population=center, ellipses=rings, theme=ui.theme(), selected=selected,
                                x_label=f"Intercept ({label})", y_label=f"Slope ({slope_label})",
                                height=HEIGHT)
@@ -283,9 +282,8 @@ def view_strength(f: dict) -> None:
     s = sc.settings
     center = (sc.result.population["intercept"], sc.result.population["slope"])
     est = random_effect_covariance(sc.result.fit)
-    rings = [(lvl, d["x"], d["y"]) for lvl, d in ellipse(center, est, levels=(0.5, 0.95)).groupby("level")]
-    truth = [(lvl, d["x"], d["y"]) for lvl, d in
-             ellipse((s.fixed_intercept, s.fixed_slope), s.covariance, levels=(0.95,)).groupby("level")]
+    rings = ellipse_rings(center, est, levels=(0.5, 0.95))
+    truth = ellipse_rings((s.fixed_intercept, s.fixed_slope), s.covariance, levels=(0.95,))
     fig = charts.shrinkage_map(sc.result.table, population=center, ellipses=rings, true_ellipses=truth,
                                theme=ui.theme(), x_label="Intercept", y_label="Slope", height=HEIGHT - 60)
     show(fig, f"40 simulated groups with {n} observations each. Arrows: from each group's own line (blue) to the "

@@ -25,7 +25,7 @@ from lmm_core import LmmError, random_effect_covariance
 from .pooling import PoolingResult, compare_pooling, singular_message
 from .pooling import mean_pull as pooling_mean_pull
 from .predictions import thin_mask
-from .shrinkage import ellipse, pull_by_group
+from .shrinkage import ellipse_rings, pull_by_group
 from .simulate import SimulatedData, SimulationSettings, evaluate_simulation, simulate
 
 RING_LEVELS = (0.5, 0.8, 0.95)
@@ -129,25 +129,33 @@ def _rings(center, cov, levels):
     cov = np.asarray(cov, float)
     if cov.shape != (2, 2):  # a random intercept only: no spread of slopes
         cov = np.array([[cov.reshape(-1)[0], 0.0], [0.0, 0.0]])
-    contours = ellipse(center, cov, levels=levels)
-    return [(level, d["x"].to_numpy(), d["y"].to_numpy()) for level, d in contours.groupby("level")]
+    return ellipse_rings(center, cov, levels=levels)
 
 
 def coefficient_values(view: LabView) -> pd.DataFrame:
     """Long frame (method, coefficient, value): the truth and the no/partial-pooling group
     coefficients (no pooling only where a group's own line is estimable)."""
-    frames = []
+    # From arrays in one frame (six small frames and a concat cost more than the lab's figures).
     truth = view.sim.truth
+    methods, coefficients, values = [], [], []
+
+    def add(method: str, coefficient: str, v: np.ndarray) -> None:
+        methods.append(np.full(len(v), method, dtype=object))
+        coefficients.append(np.full(len(v), coefficient, dtype=object))
+        values.append(v)
+
     for coefficient in ("intercept", "slope"):
-        frames.append(pd.DataFrame({"method": "truth", "coefficient": coefficient, "value": truth[coefficient]}))
+        add("truth", coefficient, truth[coefficient].to_numpy(float))
     if view.result is not None:
         table = view.result.table
-        for method in ("none", "partial"):
-            rows = table[(table["method"] == method) & table["estimable"]]
+        method = table["method"].to_numpy(dtype=object)
+        estimable = table["estimable"].to_numpy(bool)
+        for name in ("none", "partial"):
+            rows = (method == name) & estimable
             for coefficient in ("intercept", "slope"):
-                frames.append(pd.DataFrame({"method": method, "coefficient": coefficient,
-                                            "value": rows[coefficient].to_numpy(float)}))
-    return pd.concat(frames, ignore_index=True)
+                add(name, coefficient, table[coefficient].to_numpy(float)[rows])
+    return pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
+                         "value": np.concatenate(values)})
 
 
 # -- real data, thinned -------------------------------------------------------------

@@ -204,25 +204,40 @@ def pull_by_group(source) -> pd.DataFrame:
     return pd.DataFrame(values, index=fit.ranef[group].index.astype(str), columns=names)
 
 
-def ellipse(center, cov, levels=(0.5, 0.8, 0.95), n_points: int = 100) -> pd.DataFrame:
-    """Points on the contours of a bivariate normal holding ``levels`` of its probability.
+def ellipse_rings(center, cov, levels=(0.5, 0.8, 0.95), n_points: int = 100) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Points on the contours of a bivariate normal holding ``levels`` of its probability, as
+    (level, xs, ys) per contour in increasing order of level (what a figure draws; ``ellipse``
+    gives the same points as a table).
 
     The contour at probability p is where the squared Mahalanobis distance equals the
-    chi-square (2 df) quantile, −2 log(1 − p). Returns columns level, x, y; each curve
-    is closed (its last point repeats its first).
+    chi-square (2 df) quantile, −2 log(1 − p). Each curve is closed (its last point repeats
+    its first). No contours when the centre or the covariance is not finite.
     """
+    center = np.asarray(center, float).reshape(2)
+    cov = np.asarray(cov, float).reshape(2, 2)
+    for p in levels:
+        if not 0 < p < 1:
+            raise DataError(f"Ellipse levels must be probabilities between 0 and 1; got {p}.")
+    if not (np.all(np.isfinite(center)) and np.all(np.isfinite(cov))):
+        return []
+    w, V = np.linalg.eigh((cov + cov.T) / 2)
+    root = V * np.sqrt(np.maximum(w, 0.0))  # root @ rootᵀ = cov, also for a singular cov
+    t = np.linspace(0.0, 2.0 * math.pi, n_points)
+    circle = root @ np.stack([np.cos(t), np.sin(t)])
+    rings = []
+    for p in sorted(set(levels)):
+        pts = center[:, None] + math.sqrt(-2.0 * math.log1p(-p)) * circle
+        rings.append((p, pts[0], pts[1]))
+    return rings
+
+
+def ellipse(center, cov, levels=(0.5, 0.8, 0.95), n_points: int = 100) -> pd.DataFrame:
+    """The points of ``ellipse_rings`` as a table: columns level, x, y (rows in the order of
+    ``levels``); empty when the centre or the covariance is not finite."""
     center = np.asarray(center, float).reshape(2)
     cov = np.asarray(cov, float).reshape(2, 2)
     if not (np.all(np.isfinite(center)) and np.all(np.isfinite(cov))):
         return pd.DataFrame({"level": [], "x": [], "y": []})
-    w, V = np.linalg.eigh((cov + cov.T) / 2)
-    root = V * np.sqrt(np.maximum(w, 0.0))  # root @ rootᵀ = cov, also for a singular cov
-    t = np.linspace(0.0, 2.0 * math.pi, n_points)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    frames = []
-    for p in levels:
-        if not 0 < p < 1:
-            raise DataError(f"Ellipse levels must be probabilities between 0 and 1; got {p}.")
-        pts = center[:, None] + math.sqrt(-2.0 * math.log1p(-p)) * (root @ circle)
-        frames.append(pd.DataFrame({"level": p, "x": pts[0], "y": pts[1]}))
+    rings = {p: (x, y) for p, x, y in ellipse_rings(center, cov, levels, n_points)}
+    frames = [pd.DataFrame({"level": p, "x": rings[p][0], "y": rings[p][1]}) for p in levels]
     return pd.concat(frames, ignore_index=True)
