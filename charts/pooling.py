@@ -127,8 +127,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     With many groups, arrows and markers get thinner so the picture stays readable.
     """
     c = palette(theme)
-    wide = _wide(table)
-    dense = len(wide) > 60
+    wide = _wide_arrays(table)  # arrays, not a frame: this runs on every lab slider move
+    dense = len(wide["group"]) > 60
     marker_size, arrow_width = (6, 1.0) if dense else (9, 2.0)
     traces = []  # one Figure(...) call at the end: adding traces one by one costs more than building them
     if reference is not None:
@@ -144,7 +144,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             xs, ys = nan_join([r[1] for r in rings], [r[2] for r in rings])
             traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", hoverinfo="skip", name=name,
                                line=line))
-    est = wide[wide["estimable"]]
+    est = {k: v[wide["estimable"]] for k, v in wide.items()}
     hover_by_group = {row[0]: _hover_fields(*row) for row in _rows(wide)}
     # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
@@ -178,7 +178,8 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                              marker={"color": c["population"], "size": 16, "symbol": "star"},
                              hovertemplate=f"Fixed effects<br>{x_label}: %{{x:.4g}}<br>{y_label}: %{{y:.4g}}<extra></extra>"))
     if selected is not None and selected in set(wide["group"]):
-        r = wide[wide["group"] == selected].iloc[0]
+        at = int(np.flatnonzero(wide["group"] == selected)[0])
+        r = {k: v[at] for k, v in wide.items()}
         traces.append(dict(type="scatter", x=[r["intercept_none"], r["intercept_partial"]],
                                  y=[r["slope_none"], r["slope_partial"]], mode="markers+text",
                                  name=f"Selected: {selected}", text=["own", "mixed"],
@@ -192,12 +193,12 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     return fig
 
 
-def _pair_label_positions(r, wide: pd.DataFrame) -> list[str]:
+def _pair_label_positions(r, wide) -> list[str]:
     """Where the "own" and "mixed" labels of the selected group go: each on its outer side, so
     the two never cover each other; near an edge of the plot (where a label would run into the
     axis's tick labels) both go on the inner side, the upper point's label above the lower's."""
     def span(cols):
-        v = wide[cols].to_numpy(float)
+        v = np.column_stack([np.asarray(wide[c], float) for c in cols])
         lo, hi = np.nanmin(v), np.nanmax(v)
         return lo, hi, 0.12 * (hi - lo) if hi > lo else 0.0
 
@@ -258,11 +259,12 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     return fast_figure(traces, layout, theme=theme, height=height)
 
 
-def _wide(table: pd.DataFrame) -> pd.DataFrame:
-    """group-level frame with intercept_/slope_ columns for no and partial pooling (numpy inside:
+def _wide_arrays(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per group (in the order of the partial-pooling rows): group (Python str), n, estimable and
+    intercept_/slope_ for no and partial pooling, and the distance moved, as arrays (numpy only:
     this runs on every lab slider move)."""
     method = table["method"].to_numpy(dtype=object)
-    group = table["group"].astype(str).to_numpy(dtype=object)
+    group = np.array([str(g) for g in table["group"].to_numpy(dtype=object)], dtype=object)
     part, none = np.flatnonzero(method == "partial"), np.flatnonzero(method == "none")
     where_none = {g: i for g, i in zip(group[none], none)}
     rows = np.array([where_none.get(g, -1) for g in group[part]], dtype=int)
@@ -277,18 +279,24 @@ def _wide(table: pd.DataFrame) -> pd.DataFrame:
     def partial(column: str) -> np.ndarray:
         return table[column].to_numpy(float)[part]
 
-    wide = pd.DataFrame({
-        "group": pd.array(group[part], dtype=str),
+    wide = {
+        "group": group[part],
         "n": table["n"].to_numpy()[part],
         "estimable": own("estimable", False),
         "intercept_none": own("intercept", np.nan),
         "slope_none": own("slope", np.nan),
         "intercept_partial": partial("intercept"),
         "slope_partial": partial("slope"),
-    })
+    }
     wide["moved"] = np.hypot(wide["intercept_partial"] - wide["intercept_none"],
                              np.nan_to_num(wide["slope_partial"] - wide["slope_none"]))
     return wide
+
+
+def _wide(table: pd.DataFrame) -> pd.DataFrame:
+    """``_wide_arrays`` as a frame (group as text)."""
+    wide = _wide_arrays(table)
+    return pd.DataFrame({**wide, "group": pd.array(wide["group"], dtype=str)})
 
 
 def _fmt(v) -> str:
@@ -300,8 +308,9 @@ _HOVER_COLUMNS = ["group", "n", "estimable", "intercept_none", "slope_none", "in
 
 
 def _rows(wide: pd.DataFrame):
-    """The hover columns of ``_wide`` row by row as plain Python values (itertuples costs more)."""
-    return zip(*(wide[c].tolist() for c in _HOVER_COLUMNS))
+    """The hover columns of ``_wide`` (a frame or its arrays) row by row as plain Python values
+    (itertuples costs more)."""
+    return zip(*(np.asarray(wide[c]).tolist() for c in _HOVER_COLUMNS))
 
 
 def _hover_fields(group, n, estimable, int_none, slope_none, int_partial, slope_partial, moved) -> list:
