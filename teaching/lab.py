@@ -98,9 +98,11 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
         return LabView(sim, None, None, notes)
     result = evaluation.result
     parameters = evaluation.parameters.copy()
-    parameters.insert(1, "label", parameters["parameter"].map(PARAMETER_LABELS))
+    # Labels by list look-up (Series.map with a dict cost more than the rest of these tables).
+    parameters.insert(1, "label", pd.array([PARAMETER_LABELS.get(p) for p in parameters["parameter"].tolist()],
+                                           dtype="str"))
     errors = evaluation.errors.copy()
-    errors.insert(1, "label", errors["method"].map(METHOD_LABELS))
+    errors.insert(1, "label", pd.array([METHOD_LABELS.get(m) for m in errors["method"].tolist()], dtype="str"))
     if not result.estimable.any():
         notes.append("No group has enough observations for a line of its own, so there is no "
                      "no-pooling estimate to compare with.")
