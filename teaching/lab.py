@@ -25,7 +25,7 @@ from lmm_core import LmmError, random_effect_covariance
 from .pooling import PoolingResult, compare_pooling, singular_message
 from .pooling import mean_pull as pooling_mean_pull
 from .predictions import thin_mask
-from .shrinkage import ellipse_rings, pull_by_group
+from .shrinkage import ellipse_rings, pull_values
 from .simulate import SimulatedData, SimulationSettings, evaluate_simulation, simulate
 
 RING_LEVELS = (0.5, 0.8, 0.95)
@@ -202,16 +202,21 @@ def lines_over(result: PoolingResult, ranges: dict[str, tuple[float, float]]) ->
     """Each method's line for the given groups over the given covariate ranges (group, method,
     x, y), e.g. a thinned fit drawn over the full data's days, so its extrapolation shows."""
     rows = []
-    table = result.table.set_index(["group", "method"])
+    table = result.table
+    # Row of each (group, method) by a dict over the arrays (a MultiIndex and .loc per group cost
+    # more than the page's figure).
+    where = {key: i for i, key in enumerate(zip(table["group"].tolist(), table["method"].tolist()))}
+    intercepts, slopes = table["intercept"].to_numpy(float), table["slope"].to_numpy(float)
     for group, (lo, hi) in ranges.items():
         for method in ("complete", "none", "partial"):
-            if (group, method) not in table.index:
+            i = where.get((group, method))
+            if i is None:
                 continue
-            r = table.loc[(group, method)]
-            if not (np.isfinite(r["intercept"]) and np.isfinite(r["slope"])):
+            intercept, slope = intercepts[i], slopes[i]
+            if not (np.isfinite(intercept) and np.isfinite(slope)):
                 continue
             for x in (lo, hi):
-                rows.append((group, method, float(x), float(r["intercept"] + r["slope"] * x)))
+                rows.append((group, method, float(x), float(intercept + slope * x)))
     return pd.DataFrame(rows, columns=["group", "method", "x", "y"])
 
 
@@ -220,14 +225,21 @@ def _pull_by_group(full: PoolingResult, thinned: PoolingResult) -> pd.DataFrame:
     (``pull_by_group``: 0 = keeps its own estimate, 1 = sits on the population value),
     with all data and after thinning. Columns group, n_full, n_kept, then
     <coefficient>_full and <coefficient>_thinned for intercept and/or slope."""
-    out = pd.DataFrame({"n_full": full.group_sizes.to_numpy()}, index=pd.Index(full.levels, name="group"))
-    out["n_kept"] = thinned.group_sizes.reindex(out.index).fillna(0).astype(int).to_numpy()
+    # From arrays, one frame at the end (reindexing tables per column cost more than the fit).
+    levels = [str(v) for v in full.levels]
+    out = {"group": levels, "n_full": full.group_sizes.to_numpy()}
+    kept = dict(zip(map(str, thinned.group_sizes.index), thinned.group_sizes.to_numpy()))
+    out["n_kept"] = np.array([kept.get(g, 0) for g in levels], dtype=int)
     for label, result in (("full", full), ("thinned", thinned)):
-        pull = pull_by_group(result.fit).reindex(out.index)
-        for name in pull.columns:
+        pull_levels, names, values, _group = pull_values(result.fit)
+        row = {g: i for i, g in enumerate(pull_levels)}
+        at = np.array([row.get(g, -1) for g in levels], dtype=int)
+        for k, name in enumerate(names):
             coefficient = "intercept" if name == "(Intercept)" else "slope"
-            out[f"{coefficient}_{label}"] = pull[name].to_numpy()
-    return out.reset_index()
+            column = np.full(len(levels), np.nan)
+            column[at >= 0] = values[at[at >= 0], k]
+            out[f"{coefficient}_{label}"] = column
+    return pd.DataFrame(out)
 
 
 def improvement(view: LabView) -> dict[str, float]:

@@ -189,6 +189,13 @@ def pull_by_group(source) -> pd.DataFrame:
     observation. A coefficient with prior variance 0 (a singular fit) is pulled all the way (1).
     Uses the first grouping factor's terms (the teaching models have one).
     """
+    levels, names, values, group = pull_values(source)
+    return pd.DataFrame(values, index=pd.Index(levels, name=group, dtype=str), columns=names)
+
+
+def pull_values(source) -> tuple[list[str], list[str], np.ndarray, str]:
+    """``pull_by_group`` as arrays: (the groups as text, the random coefficients' names, the
+    pulls (groups × coefficients), the grouping factor's name)."""
     fit = _fit_of(source)
     group = fit.varcorr[0].group
     columns, names = [], []
@@ -201,7 +208,8 @@ def pull_by_group(source) -> pd.DataFrame:
             columns.append(np.where(prior > 0, post / prior, 1.0))
         names.extend(term_names)
     values = np.column_stack(columns) if columns else np.zeros((0, 0))
-    return pd.DataFrame(values, index=fit.ranef[group].index.astype(str), columns=names)
+    term = next(t for t in fit.model.terms if t.group == group)  # the levels ranef is indexed by
+    return [str(v) for v in term.levels], names, values, group
 
 
 def ellipse_rings(center, cov, levels=(0.5, 0.8, 0.95), n_points: int = 100) -> list[tuple[float, np.ndarray, np.ndarray]]:
