@@ -1,7 +1,6 @@
 """Less data, more shrinkage: thin real groups and watch the mixed model pull them in."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import charts
@@ -9,7 +8,7 @@ from app_shell import compute, presenter, ui
 from teaching import lab
 from teaching.pooling import (axis_labels, centre_by_default, centred_population, centred_table, possessive,
                               singular_message)
-from teaching.selection import choose_groups, observations
+from teaching.selection import choose_groups
 
 choice = ui.current()
 info = choice.data
@@ -78,20 +77,14 @@ result = view.thinned
 singular = singular_message(result, g)
 if singular:
     st.warning(singular, icon=":material/warning:")
-obs = observations(result)
 if mode == ONE:
     shown = [picked]
 else:
     shown = choose_groups(result, "moved", min(12, len(levels))) if len(levels) > 12 else levels
     shown = [str(s) for s in shown]
     shown = presenter.panels(shown, key="thin_panel_page", label=f"{gs.capitalize()} shown")
-every = observations(full)
-panel_obs = obs[obs["group"].isin(shown)]
-left_out = every[every["group"].isin(shown)].merge(panel_obs, how="left", indicator=True)
-left_out = left_out[left_out["_merge"] == "left_only"].drop(columns="_merge")
-ranges = {g_: (float(d["x"].min()), float(d["x"].max())) for g_, d in every[every["group"].isin(shown)].groupby("group")}
-panel_lines = pd.concat([lab.lines_over(result, ranges), result.lines[result.lines["group"] == "(population)"]])
-faint = full.lines[full.lines["group"].isin(shown) & (full.lines["method"] == "partial")]
+panels = lab.thinned_panels(full, result, shown)
+panel_obs, left_out, panel_lines, faint = panels.kept, panels.left_out, panels.lines, panels.faint
 ncols = 1 if mode == ONE else presenter.facet_columns(6, len(shown))
 fig = charts.pooling_facets(panel_obs, panel_lines, theme=ui.theme(), x_label=info.covariate_label,
                             y_label=info.response_label, ncols=ncols, faint_lines=faint, faint_obs=left_out,

@@ -220,6 +220,48 @@ def lines_over(result: PoolingResult, ranges: dict[str, tuple[float, float]]) ->
     return pd.DataFrame(rows, columns=["group", "method", "x", "y"])
 
 
+@dataclass
+class ThinnedPanels:
+    """What the facets of a thinned fit draw for the groups ``shown``: the kept observations, the
+    ones left out, the thinned fit's lines over each group's full covariate range (plus the
+    population line) and the mixed model's lines on the full data (drawn faint)."""
+
+    kept: pd.DataFrame  # group, x, y
+    left_out: pd.DataFrame  # group, x, y
+    lines: pd.DataFrame  # group, method, x, y
+    faint: pd.DataFrame  # group, method, x, y
+
+
+def thinned_panels(full: PoolingResult, thinned: PoolingResult, shown) -> ThinnedPanels:
+    """The facets' data for ``shown`` groups, from the arrays of both fits (this runs on every move
+    of the "Less data" slider: a merge and a groupby of the full data cost more than the figure)."""
+    shown = [str(s) for s in shown]
+    wanted = set(shown)
+
+    def rows_of(g) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        labels = np.array([str(v) for v in g.levels], dtype=object)
+        pick = np.array([v in wanted for v in labels], dtype=bool)[g.codes]
+        x = g.x if g.x is not None else np.zeros(len(g.y))
+        return labels[g.codes][pick], x[pick], g.y[pick]
+
+    kg, kx, ky = rows_of(thinned.data)
+    kept = pd.DataFrame({"group": kg, "x": kx, "y": ky})
+    eg, ex, ey = rows_of(full.data)
+    # The full data's rows that the thinned fit did not use (each row of the thinned data is a row of the full).
+    used = set(zip(kg.tolist(), kx.tolist(), ky.tolist()))
+    out = np.array([key not in used for key in zip(eg.tolist(), ex.tolist(), ey.tolist())], dtype=bool)
+    left_out = pd.DataFrame({"group": eg[out], "x": ex[out], "y": ey[out]})
+    ranges = {}
+    for group in sorted(set(eg.tolist())):  # in sorted order, as a groupby gives them
+        at = eg == group
+        ranges[group] = (float(ex[at].min()), float(ex[at].max()))
+    population = thinned.lines[thinned.lines["group"] == "(population)"]
+    lines = pd.concat([lines_over(thinned, ranges), population])
+    full_lines = full.lines
+    faint = full_lines[full_lines["group"].isin(shown) & (full_lines["method"] == "partial")]
+    return ThinnedPanels(kept, left_out, lines, faint)
+
+
 def _pull_by_group(full: PoolingResult, thinned: PoolingResult) -> pd.DataFrame:
     """Per group: observations and the mixed model's pull on each random coefficient
     (``pull_by_group``: 0 = keeps its own estimate, 1 = sits on the population value),

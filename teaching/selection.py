@@ -30,8 +30,10 @@ def choose_groups(result, how: str = "moved", count: int = 12, picked=(), seed: 
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.choice(len(levels), size=count, replace=False))
         return [levels[i] for i in idx]
-    partial = result.table[result.table["method"] == "partial"]
-    moved = partial["shrinkage"].fillna(np.inf).to_numpy()  # groups with no own fit moved "all the way"
+    table = result.table
+    partial = table["method"].to_numpy(dtype=object) == "partial"
+    moved = table["shrinkage"].to_numpy(float)[partial]
+    moved = np.where(np.isnan(moved), np.inf, moved)  # groups with no own fit moved "all the way"
     order = np.argsort(-moved, kind="stable")[:count]
     return sorted((levels[i] for i in order), key=levels.index)
 
