@@ -15,9 +15,15 @@ polling around it. Per page:
   each move where the slider's range allows, so the caches hold only what a student
   moving back and forth would hit.
 
-Medians over `--runs`, plus the largest figure payload (JSON characters) on the page. Goals
-(issue 18): the landing page's figure < 30 ms, any slider move < 25 ms. The machine's load
-is printed: on a busy machine every number is larger.
+AppTest reruns the whole page when a widget changes. A server reruns only the fragment
+(``st.fragment``) the widget is in, when it is in one (the Shrinkage lab's controls and figures
+are one fragment): for such sliders the moves are timed a second time as fragment reruns,
+which is what the server does, and the goal is judged on that figure.
+
+Medians over `--runs`, plus the largest figure payload (JSON characters) on the page; then
+every move with its goal and whether it is met. Goals (issue 18): the landing page's figure
+< 30 ms, any slider move < 25 ms. The machine's load is printed: on a busy machine every
+number is larger (the CPU time of the script's thread less so).
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ os.chdir(ROOT)
 import streamlit as st  # noqa: E402
 import streamlit.runtime.scriptrunner.script_runner as script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import local_script_runner  # noqa: E402
 
 APP = str(ROOT / "app.py")
 GOAL_MOVE_MS = 25
@@ -110,6 +117,38 @@ def open_page(page: str, params: dict) -> AppTest:
     if at.exception:
         raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
     return at
+
+
+class FragmentReruns:
+    """While active, every AppTest run reruns one fragment only, as a server does when a widget
+    inside that fragment changes (AppTest itself always reruns the whole page)."""
+
+    def __init__(self, fragment_id: str):
+        self.fragment_id = fragment_id
+        self._original = None
+
+    def __enter__(self):
+        self._original = original = local_script_runner.RerunData
+        queue = [self.fragment_id]
+
+        def rerun_data(*args, **kwargs):
+            kwargs.setdefault("fragment_id_queue", list(queue))
+            return original(*args, **kwargs)
+
+        local_script_runner.RerunData = rerun_data
+        return self
+
+    def __exit__(self, *exc):
+        local_script_runner.RerunData = self._original
+        return False
+
+
+def widget_fragment(at: AppTest, kind: str, key: str) -> str | None:
+    """The id of the fragment a widget is drawn in (None when it is not in a fragment)."""
+    widget = getattr(at, kind)(key=key)
+    state = getattr(at._session_state, "_state", at._session_state)
+    metadata = state._new_widget_state.widget_metadata.get(widget.id)
+    return getattr(metadata, "fragment_id", None) or None
 
 
 def payload_chars(at: AppTest) -> int:
@@ -219,7 +258,7 @@ def main(argv=None) -> int:
     print("Times: wall (CPU of the script's thread), medians; the CPU time depends less on the machine's load.")
     print("| page | first run, cold | first run, warm | largest figure JSON | slider: one move |")
     print("|---|---:|---:|---:|---|")
-    worst_move, worst_cpu = 0.0, 0.0
+    all_moves = []  # (page, slider, whole page times, fragment times or None)
     open_page("app_pages/home.py", {})  # imports and the first compilation, which a running server has done
     for name, (page, params) in PAGES.items():
         if wanted and not any(name.startswith(w) for w in wanted):
@@ -227,22 +266,49 @@ def main(argv=None) -> int:
         cold, warm, chars = first_runs(page, params, args.runs)
         at = open_page(page, params)
         cells = []
-        for kind, key in sliders(at):
+        found = sliders(at)
+        fragments = {key: widget_fragment(at, kind, key) for kind, key in found}
+        for kind, key in found:
             times, move_chars, failed = moves(at, kind, key, args.runs)
-            if times:
-                wall, cpu = medians(times)
-                worst_move, worst_cpu = max(worst_move, wall), max(worst_cpu, cpu)
             text = f"{key}: {cell(times)}" if times else f"{key}: —"
             if failed:
                 text += f" (exception at {', '.join(map(str, sorted(set(failed))))})"
             cells.append(text)
             chars = max(chars, move_chars)
+            all_moves.append([name, key, times, None])
+        for kind, key in found:  # as a server reruns them: the fragment only (a fresh session)
+            if fragments[key] is None:
+                continue
+            st.cache_resource.clear()  # the same new values as the whole-page moves, computed again
+            st.cache_data.clear()
+            fresh = open_page(page, params)
+            with FragmentReruns(widget_fragment(fresh, kind, key)):
+                times, _chars, _failed = moves(fresh, kind, key, args.runs)
+            for row in all_moves:
+                if row[0] == name and row[1] == key:
+                    row[3] = times
         print(f"| {name} | {cell(cold)} | {cell(warm)} | {chars / 1000:.0f} kB | {'; '.join(cells) or '—'} |",
               flush=True)
+    worst_move, worst_cpu = 0.0, 0.0
+    if all_moves:
+        print(f"\nEvery slider move, wall (CPU) medians; goal < {GOAL_MOVE_MS} ms. A slider inside a fragment is judged "
+              "on its fragment rerun (what a server runs; AppTest reruns the whole page).")
+        print("| page | slider | one move, whole page | one move, fragment only | goal | met |")
+        print("|---|---|---:|---:|---:|---|")
+    for name, key, times, fragment_times in all_moves:
+        judged = fragment_times if fragment_times else times
+        if judged:
+            wall, cpu = medians(judged)
+            worst_move, worst_cpu = max(worst_move, wall), max(worst_cpu, cpu)
+            verdict = "met" if wall < GOAL_MOVE_MS else ("CPU only (wall over)" if cpu < GOAL_MOVE_MS else "NOT met")
+        else:
+            verdict = "— (no move ran)"
+        print(f"| {name} | {key} | {cell(times) if times else '—'} | "
+              f"{cell(fragment_times) if fragment_times else '—'} | < {GOAL_MOVE_MS} ms | {verdict} |", flush=True)
     landing = landing_figure_ms(args.runs)
     print(f"\ngoal: the landing page's figure (facets of sleepstudy, built + JSON) < {GOAL_LANDING_FIGURE_MS} ms: "
           f"{landing[0]:.1f} ms wall, {landing[1]:.1f} ms CPU ({'met' if landing[0] < GOAL_LANDING_FIGURE_MS else 'NOT met'})")
-    print(f"goal: any slider move < {GOAL_MOVE_MS} ms (median); slowest median move: {worst_move:.0f} ms wall "
+    print(f"goal: any slider move < {GOAL_MOVE_MS} ms (median; fragment rerun where the slider is in one); slowest median move: {worst_move:.0f} ms wall "
           f"({'met' if worst_move < GOAL_MOVE_MS else 'NOT met'}), {worst_cpu:.0f} ms CPU "
           f"({'met' if worst_cpu < GOAL_MOVE_MS else 'NOT met'})")
     print(f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
