@@ -289,10 +289,12 @@ def improvement(view: LabView) -> dict[str, float]:
     (0.3 = 30% smaller RMSE against the truth; negative if it is larger)."""
     if view.errors is None:
         return {}
-    e = view.errors.set_index("method")
+    methods = view.errors["method"].tolist()
+    none, partial = methods.index("none"), methods.index("partial")
     out = {}
     for coefficient in ("intercept", "slope"):
-        own, mixed = e.loc["none", f"rmse_{coefficient}"], e.loc["partial", f"rmse_{coefficient}"]
+        rmse = view.errors[f"rmse_{coefficient}"].to_numpy()
+        own, mixed = rmse[none], rmse[partial]
         if np.isfinite(own) and own > 0 and np.isfinite(mixed):
             out[coefficient] = float(1.0 - mixed / own)
     return out

@@ -119,10 +119,10 @@ def simulate(settings: SimulationSettings) -> SimulatedData:
         x = rng.standard_normal(codes.size)
     intercept, slope = s.fixed_intercept + a, s.fixed_slope + b
     y = intercept[codes] + slope[codes] * x + s.sd_residual * rng.standard_normal(codes.size)
-    labels = [f"{j + 1:0{len(str(m))}d}" for j in range(m)]
+    labels = pd.Index([f"{j + 1:0{len(str(m))}d}" for j in range(m)])  # one Index for both (text once)
     group = pd.Categorical.from_codes(codes, categories=labels)
     data = pd.DataFrame({"group": group, "x": x, "y": y})
-    truth = pd.DataFrame({"intercept": intercept, "slope": slope}, index=pd.Index(labels, name="group"))
+    truth = pd.DataFrame({"intercept": intercept, "slope": slope}, index=labels.rename("group"))
     return SimulatedData(data, truth, s)
 
 
