@@ -54,7 +54,7 @@ def scenario(n_per_group: int, ratio: float):
 @st.cache_resource(show_spinner=False, max_entries=16)
 def predictions(keep: int):
     return numbers.three_predictions(datasets.load("sleepstudy"), "Reaction", "Subject", "Days",
-                                     numbers.PREDICTION_SUBJECT, keep)
+                                     numbers.PREDICTION_SUBJECT, keep, full=ui.pooling("sleepstudy", "rs"))
 
 
 @st.cache_resource(show_spinner=False)

@@ -238,9 +238,13 @@ class ThreePredictions:
 
 
 def three_predictions(data: pd.DataFrame, response: str, group: str, covariate: str, chosen, keep: int,
-                      random: str = "both") -> ThreePredictions:
-    """The chosen group as it is in the data, as a brand-new group, and seen through ``keep`` points."""
-    full = compare_pooling(data, response, group, covariate, random=random)
+                      random: str = "both", full: PoolingResult | None = None) -> ThreePredictions:
+    """The chosen group as it is in the data, as a brand-new group, and seen through ``keep`` points.
+
+    ``full`` may pass ``compare_pooling(data, response, group, covariate, random=random)`` (a page
+    caches it: it does not change with ``keep``)."""
+    if full is None:
+        full = compare_pooling(data, response, group, covariate, random=random)
     part = partial_data_prediction(data, response, group, covariate, chosen, keep, random=random,
                                    start=full.fit.theta)
     x = part.curve["x"].to_numpy()
