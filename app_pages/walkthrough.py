@@ -14,6 +14,8 @@ import datasets
 from app_shell import walkthrough_content as lessons
 from app_shell import presenter
 from app_shell import ui
+# The cached numbers (shared by all sessions, read-only) live in a module: decorated once, not on every rerun.
+from app_shell.walkthrough_cache import facts, model_fit, predictions, profile, scenario, thinned
 from charts import walkthrough as wt_charts
 from teaching import walkthrough_numbers as numbers
 from teaching.pooling import inward_share, axis_labels, centred_population, centred_table, pull_phrase
@@ -25,43 +27,6 @@ PROGRESS = "wt_progress"  # {path: {step key: {"choice": str, "right": bool}}}; 
 STEPS = "wt_steps"  # {path: step number last shown}
 LAST_PATH = "wt_path"
 HEIGHT = 560 if presenter.active() else 520
-
-
-# -- cached numbers (shared by all sessions, read-only) ------------------------------------
-@st.cache_resource(show_spinner=False)
-def facts(path: str) -> dict:
-    return numbers.walkthrough_facts(path, datasets.load(lessons.PATHS[path].data))
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def thinned(data_name: str, keep: int, random: str):
-    info = datasets.info(data_name)
-    return numbers.thinned_pooling(datasets.load(data_name), info.response, info.group, info.covariate, keep,
-                                   random=random, extra_covariates=info.extra_covariates)
-
-
-@st.cache_resource(show_spinner=False)
-def profile(data_name: str):
-    return numbers.criterion_profile(numbers.FORMULAS[data_name]["intercept"], datasets.load(data_name),
-                                     numbers.THETA_MAX[data_name])
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def scenario(n_per_group: int, ratio: float):
-    return numbers.shrinkage_scenario(n_per_group, ratio)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def predictions(keep: int):
-    return numbers.three_predictions(datasets.load("sleepstudy"), "Reaction", "Subject", "Days",
-                                     numbers.PREDICTION_SUBJECT, keep, full=ui.pooling("sleepstudy", "rs"))
-
-
-@st.cache_resource(show_spinner=False)
-def model_fit(data_name: str, kind: str):
-    from lmm_core import lmer
-
-    return lmer(numbers.FORMULAS[data_name][kind], datasets.load(data_name))
 
 
 # -- where we are: path and step, from the URL or the session --------------------------------
