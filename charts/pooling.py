@@ -381,9 +381,12 @@ def bar_compare(frame: pd.DataFrame, *, x: str, y: str, color_by: str, theme: st
                 y_label: str = "", height: int = 360) -> go.Figure:
     """Grouped bars, coloured by pooling method where ``color_by`` holds method names."""
     traces = []
-    for method, d in frame.groupby(color_by, sort=False):
+    by = frame[color_by].to_numpy(dtype=object)
+    xs, ys = frame[x].to_numpy(dtype=object), frame[y].to_numpy(float)
+    for method in dict.fromkeys(v for v in by if v == v):  # in order of appearance, as groupby(sort=False); no NaN
+        rows = by == method
         s = METHOD_STYLE.get(method, {"name": str(method), "color": TRUTH_COLOR})
-        traces.append(dict(type="bar", x=d[x].to_numpy(dtype=object), y=rounded(d[y]), name=s["name"],
+        traces.append(dict(type="bar", x=xs[rows], y=rounded(ys[rows]), name=s["name"],
                            marker={"color": s["color"]},
                            hovertemplate=f"{s['name']}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
     return fast_figure(traces, {"barmode": "group", "yaxis": {"title": {"text": y_label}}}, theme=theme,
