@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 import charts
-from app_shell import ui
+from app_shell import derived, ui
 from lmm_core import tables
-from teaching.pooling import (axis_labels, between_sentence, centre_by_default, centred_covariance,
+from teaching.pooling import (axis_labels, centre_by_default, centred_covariance,
                               centred_population, centred_table, covariate_mean, no_pooling_meaning, possessive,
                               pull_fraction, pull_phrase, push_reason, singular_message, varying_names)
 from teaching.selection import observations, one_coefficient_table
@@ -88,7 +88,7 @@ else:
                                  coefficient=coefficient, theme=ui.theme(),
                                  label=x_label if coefficient == "intercept" else y_label, selected=selected)
     caption = (f"Each {possessive(g)} own {coefficient} (top) and the mixed model's (bottom), with an arrow between "
-               f"them; bigger dots: more observations. {between_sentence(result, g)}")
+               f"them; bigger dots: more observations. {derived.between_sentence(choice, g)}")
 event = ui.show(fig, caption, key="map", on_select="rerun", selection_mode="points")
 clicked = ui.clicked_group(event)
 if clicked and clicked != selected:

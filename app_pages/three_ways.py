@@ -3,10 +3,9 @@
 import streamlit as st
 
 import charts
-from app_shell import presenter
+from app_shell import derived, presenter
 from app_shell import ui
-from lmm_core import tables
-from teaching.pooling import between_sentence, no_pooling_meaning, possessive, singular_message, varying_names
+from teaching.pooling import no_pooling_meaning, possessive, singular_message, varying_names
 from teaching.selection import choose_groups, observations
 
 choice = ui.current()
@@ -80,18 +79,18 @@ if result.held_at_mean:
 ui.show(
     fig,
     f"One panel per {ui.plain(info.group_label)}: the points are the observations of {ui.plain(info.response_label)} against "
-    f"{ui.plain(info.covariate_label)}; the lines are the three fits. {between_sentence(result, g)}{note}",
+    f"{ui.plain(info.covariate_label)}; the lines are the three fits. {derived.between_sentence(choice, g)}{note}",
     key="facets",
 )
 
 with st.expander("The model's numbers (what lme4 would print)"):
-    fit = result.fit
+    fixed_table, variance_table, summary = derived.model_printout(choice)  # cached with the fit
     st.markdown(f"Model: `{result.formula}`, fitted by REML.")
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Fixed effects** (the population line)")
-        st.dataframe(tables.fixed_effects_table(fit), hide_index=False)
+        st.dataframe(fixed_table, hide_index=False)
     with c2:
         st.markdown("**Variance components** (how much groups differ, and the noise)")
-        st.dataframe(tables.variance_table(fit), hide_index=True)
-    st.code(fit.summary(data_name=info.name), language=None)
+        st.dataframe(variance_table, hide_index=True)
+    st.code(summary, language=None)
