@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import charts
@@ -143,15 +144,16 @@ def numbers(view: lab.LabView) -> None:
                  help="RMSE against the true intercepts: partial pooling compared with no pooling.")
     second.metric("Mixed model's error, slopes", share(better, "slope", " smaller"),
                   help="RMSE against the true slopes: partial pooling compared with no pooling.")
-    params = view.parameters[["label", "true", "estimated"]].rename(
-        columns={"label": "Parameter", "true": "True value", "estimated": "Estimated (REML)"})
+    p = view.parameters  # tables built from their columns (selecting and renaming cost more)
+    params = pd.DataFrame({"Parameter": p["label"].array, "True value": p["true"].to_numpy(),
+                           "Estimated (REML)": p["estimated"].to_numpy()})
     st.dataframe(params, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                 ("True value", "Estimated (REML)")})
     st.caption("What the mixed model estimated, next to the values the data were drawn from.")
-    errors = view.errors[["label", "rmse_intercept", "rmse_slope"]].rename(
-        columns={"label": "Method", "rmse_intercept": "Error of intercepts (RMSE)",
-                 "rmse_slope": "Error of slopes (RMSE)"})
+    e = view.errors
+    errors = pd.DataFrame({"Method": e["label"].array, "Error of intercepts (RMSE)": e["rmse_intercept"].to_numpy(),
+                           "Error of slopes (RMSE)": e["rmse_slope"].to_numpy()})
     st.dataframe(errors, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
                                 ("Error of intercepts (RMSE)", "Error of slopes (RMSE)")})
