@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, PlainFigure, facet_grid, fast_figure,
-                   legend_over_titles, nan_join, palette, panel_titles, rounded, style)
+                   legend_over_titles, palette, panel_titles, rounded, style)
 
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
@@ -95,31 +95,42 @@ def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str
                   height: int | None = None) -> go.Figure:
     """Each group's conditional mode at the fit (hollow) and at the chosen θ (filled), one panel per
     random column. ``table``: columns group, name, best, chosen."""
-    names = list(dict.fromkeys(table["name"]))
+    name_of = table["name"].to_numpy(dtype=object)
+    group_of = table["group"].to_numpy(dtype=object)
+    best_of, chosen_of = table["best"].to_numpy(float), table["chosen"].to_numpy(float)
+    names = list(dict.fromkeys(name_of))
     ids, layout, _ = facet_grid(len(names), len(names), hspace=0.12, share_x=False, share_y=False)
     c = palette(theme)
-    many = table["group"].nunique() > 30
+    n = len(set(group_of))
+    many = n > 30
     traces, shapes = [], []
     for i, (name, (xa, ya)) in enumerate(zip(names, ids), start=1):
         axes = {"xaxis": xa, "yaxis": ya}
-        d = table[table["name"] == name].sort_values("best")
-        pos = np.arange(len(d))
-        sx, sy = nan_join([[b, ch] for b, ch in zip(d["best"], d["chosen"])], [[p, p] for p in pos])
+        # This panel's rows sorted by the mode at the fit (as sort_values: NaN last), from arrays.
+        rows = np.flatnonzero(name_of == name)
+        finite = ~np.isnan(best_of[rows])
+        rows = np.concatenate([rows[finite][np.argsort(best_of[rows[finite]], kind="quicksort")], rows[~finite]])
+        best, chosen, groups = best_of[rows], chosen_of[rows], group_of[rows]
+        pos = np.arange(len(rows))
+        # One segment per group from its mode at the fit to the one at your θ, NaN-separated.
+        sx = np.column_stack([best, chosen, np.full(len(rows), np.nan)]).ravel()
+        sy = np.column_stack([pos, pos, np.full(len(rows), np.nan)]).ravel()
         traces.append(dict(type="scatter", x=rounded(sx), y=sy, mode="lines", line={"color": c["faint"], "width": 2},
                            showlegend=False, hoverinfo="skip", **axes))
-        for column, label, marker in (
-            ("best", "At the fitted θ", {"symbol": "circle-open", "size": 9, "color": c["text"], "line": {"width": 2}}),
-            ("chosen", "At your θ", {"symbol": "circle", "size": 9, "color": PARTIAL}),
+        for values, label, marker in (
+            (best, "At the fitted θ", {"symbol": "circle-open", "size": 9, "color": c["text"], "line": {"width": 2}}),
+            (chosen, "At your θ", {"symbol": "circle", "size": 9, "color": PARTIAL}),
         ):
-            traces.append(dict(type="scatter", x=rounded(d[column]), y=pos, mode="markers", name=label,
-                               legendgroup=column, showlegend=i == 1, customdata=d["group"].to_numpy(dtype=object),
+            key = "best" if values is best else "chosen"
+            traces.append(dict(type="scatter", x=rounded(values), y=pos, mode="markers", name=label,
+                               legendgroup=key, showlegend=i == 1, customdata=groups,
                                marker=marker, hovertemplate=f"{group_label} %{{customdata}}<br>{label.lower()}: "
                                                             "%{x:.4g}<extra></extra>", **axes))
         k = xa[1:]
         yaxis = layout[f"yaxis{k}"]
         yaxis.update({"showticklabels": not many, "tickfont": {"size": FONT_SIZE - 5}})
         if not many:
-            yaxis.update({"tickvals": pos, "ticktext": list(d["group"].astype(str))})
+            yaxis.update({"tickvals": pos, "ticktext": [str(g) for g in groups]})
         if many and i == 1:
             yaxis["title"] = {"text": f"{group_label}s, sorted"}
         layout[f"xaxis{k}"]["title"] = {"text": "Conditional mode b̂"}
@@ -127,7 +138,6 @@ def modes_compare(table: pd.DataFrame, *, theme: str = "light", group_label: str
                        "line": {"color": c["population"], "dash": "dash", "width": 1.5}})
     layout["shapes"] = shapes
     layout["annotations"] = panel_titles(layout, names)
-    n = table["group"].nunique()
     fig = fast_figure(traces, layout, theme=theme, height=height or int(min(620, max(360, 22 * n + 140))))
     return legend_over_titles(fig)
 
