@@ -112,11 +112,10 @@ else:
         names[f"{c}_thinned"] = f"Pull on {c}, thinned"
     table = moved[list(names)].rename(columns=names)
     # Groups with the same sizes and covariate values have the same pull: one row each, with a count.
-    key = table.round(4)
-    collapsed = table.groupby(list(key.columns), sort=False).size() if len(table) > 12 else None
-    if collapsed is not None and len(collapsed) < len(table):
-        first = table.loc[~key.duplicated()].copy()
-        first.insert(0, f"{gs.capitalize()} like this", key.groupby(list(key.columns), sort=False).size().to_numpy())
+    distinct, firsts, counts = lab.same_rows(table, 4) if len(table) > 12 else (len(table), None, None)
+    if firsts is not None and distinct < len(table):
+        first = table.loc[firsts].copy()
+        first.insert(0, f"{gs.capitalize()} like this", counts)
         first.index.name = f"first such {g}"
         table = first
         st.caption(f"{gs.capitalize()} with the same numbers are shown once ({len(table)} rows for {len(moved)} {gs}).")

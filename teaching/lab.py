@@ -284,6 +284,31 @@ def _pull_by_group(full: PoolingResult, thinned: PoolingResult) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def same_rows(table: pd.DataFrame, digits: int = 4) -> tuple[int, np.ndarray, np.ndarray]:
+    """Rows that show the same numbers, without a groupby: (how many distinct rows the table has,
+    exactly; a mask of the first row of each distinct row once rounded to ``digits``; how many
+    rows each of those stands for, in the same order). What ``table.groupby(columns).size()``,
+    ``table.round(digits).duplicated()`` and the rounded groupby's sizes give (NaN counts as equal)."""
+    columns = [table[c].to_numpy() for c in table.columns]
+    rounded = [np.round(v, digits) if v.dtype.kind == "f" else v for v in columns]
+
+    def key(values, i):
+        return tuple(None if isinstance(v[i], float) and v[i] != v[i] else v[i] for v in values)
+
+    n = len(table)
+    exact = {key(columns, i) for i in range(n)}
+    first, counts, where = np.zeros(n, dtype=bool), [], {}
+    for i in range(n):
+        k = key(rounded, i)
+        if k in where:
+            counts[where[k]] += 1
+        else:
+            where[k] = len(counts)
+            counts.append(1)
+            first[i] = True
+    return len(exact), first, np.array(counts, dtype=np.int64)
+
+
 def improvement(view: LabView) -> dict[str, float]:
     """Per coefficient, how much smaller partial pooling's error is than no pooling's
     (0.3 = 30% smaller RMSE against the truth; negative if it is larger)."""
