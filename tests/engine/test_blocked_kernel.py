@@ -83,6 +83,22 @@ def test_lbfgsb_driver_visits_what_scipy_visits(formula):
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in m.lower]
     ref = minimize(m.value_and_gradient, m.theta0, args=(True,), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxls": 50})
-    ours = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower, ftol=1e-12, gtol=1e-6, maxls=50)
+    ours = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower, ftol=1e-12, gtol=1e-6, maxls=50,
+                  stop_at_stationary=False)
     np.testing.assert_array_equal(ours.x, ref.x)
     assert (ours.fun, ours.nfev, ours.success, ours.message) == (ref.fun, ref.nfev, ref.success, ref.message)
+    # by default it also stops at a stationary line-search trial point: never later, at the same optimum
+    quick = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower, ftol=1e-12, gtol=1e-6, maxls=50)
+    assert quick.success and quick.nfev <= ref.nfev
+    assert quick.fun <= ref.fun + 1e-11 * abs(ref.fun)
+    np.testing.assert_allclose(quick.x, ref.x, rtol=0, atol=1e-6)
+
+
+def test_lbfgsb_stops_at_a_stationary_trial_point():
+    """A rejected trial point that already meets gtol ends the search (sleepstudy: 11 evaluations, not 17)."""
+    m = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", datasets.load("sleepstudy"))
+    full = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower, stop_at_stationary=False)
+    quick = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower)
+    assert quick.nfev < full.nfev
+    _, grad = m.value_and_gradient(quick.x, True)
+    assert np.max(np.abs(grad)) <= 1e-6
