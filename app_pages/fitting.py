@@ -472,7 +472,9 @@ lme4's `confint()` does.
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
                             cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {ui.plural(info.group_label)}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
-            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval.",
+            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval "
+            f"({fmt(prof.lower)} to {fmt(prof.upper)}), lme4's profile interval: the row {ui.code(prof.parameter)} of "
+            f"`confint(fit)` in R for this model.",
             key="profile")
     rows = []
     for name in datasets.names():

@@ -57,6 +57,12 @@ STATIONARY = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL (at a line-search
 
 def _stationary(x, g, low, finite, gtol) -> bool:
     """The projected gradient's largest entry is within gtol (as L-BFGS-B measures it)."""
+    if x.size <= 16:  # the usual few θ: plain floats are several times cheaper than numpy calls here
+        for xi, gi, lo, bounded in zip(x.tolist(), g.tolist(), low.tolist(), finite.tolist()):
+            step = (max(xi - gi, lo) - xi) if bounded else gi
+            if not abs(step) <= gtol:  # also False for NaN
+                return False
+        return True
     projected = np.where(finite, np.maximum(x - g, low) - x, -g)
     return bool(np.all(np.isfinite(g))) and float(np.max(np.abs(projected))) <= gtol
 
@@ -84,11 +90,11 @@ def _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun, s
         _lbfgsb.setulb(m, x, low, upp, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls,
                        ln_task)
         if task[0] == 3:  # wants f and g at x (the same point twice is answered from memory, as scipy does)
-            if last is None or not np.array_equal(x, last):
+            if last is None or x.tobytes() != last:
                 value, grad = fun_and_grad(x)
                 f = np.array(float(value))
-                g = np.asarray(grad, dtype=np.float64).copy()
-                last = x.copy()
+                g = np.array(grad, dtype=np.float64)
+                last = x.tobytes()
                 nfev += 1
                 value = float(value)
                 if (stop_at_stationary and value <= best + NOISE * max(1.0, abs(best))

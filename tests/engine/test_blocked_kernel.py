@@ -95,10 +95,21 @@ def test_lbfgsb_driver_visits_what_scipy_visits(formula):
 
 
 def test_lbfgsb_stops_at_a_stationary_trial_point():
-    """A rejected trial point that already meets gtol ends the search (sleepstudy: 11 evaluations, not 17)."""
-    m = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", datasets.load("sleepstudy"))
-    full = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower, stop_at_stationary=False)
-    quick = lbfgsb(lambda x: m.value_and_gradient(x, True), m.theta0, m.lower)
-    assert quick.nfev < full.nfev
-    _, grad = m.value_and_gradient(quick.x, True)
-    assert np.max(np.abs(grad)) <= 1e-6
+    """A rejected trial point that already meets gtol ends the search: never more evaluations than
+    L-BFGS-B alone, and far fewer where rounding noise makes its line search reject the optimum
+    (ML fits of sleepstudy's random intercept: 23 -> 8 when measured)."""
+    cases = [("Reaction ~ Days + (Days | Subject)", "sleepstudy"), ("Reaction ~ Days + (1 | Subject)", "sleepstudy"),
+             ("gpa ~ occasion + (occasion | student)", "gpa")]
+    saved = 0
+    for formula, data in cases:
+        m = LinearMixedModel.from_formula(formula, datasets.load(data))
+        for reml in (True, False):
+            full = lbfgsb(lambda x: m.value_and_gradient(x, reml), m.theta0, m.lower, stop_at_stationary=False)
+            quick = lbfgsb(lambda x: m.value_and_gradient(x, reml), m.theta0, m.lower)
+            assert quick.success and quick.nfev <= full.nfev
+            assert quick.fun <= full.fun + 1e-11 * abs(full.fun)
+            if quick.message != full.message:  # it stopped early, at a point within gtol
+                _, grad = m.value_and_gradient(quick.x, reml)
+                assert np.max(np.abs(np.where(quick.x > m.lower, grad, np.minimum(grad, 0)))) <= 1e-6
+            saved += full.nfev - quick.nfev
+    assert saved >= 5
