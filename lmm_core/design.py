@@ -159,7 +159,8 @@ def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
         return codes.astype(np.int64), [format_level(u) for u in uniques]
     # np.unique sorts the labels as sorted() does (Python's string order) and is several times
     # cheaper than building a Categorical (a fixed cost of every fit with a text grouping column)
-    uniques, codes = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
+    text = column if isinstance(column.dtype, pd.StringDtype) else column.astype(str)
+    uniques, codes = np.unique(text.to_numpy(dtype=object), return_inverse=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from . import lapack
+
 # Small stacks are faster with explicit loops over q than with LAPACK per group.
 SMALL_Q = 6
 
@@ -147,7 +149,7 @@ class OneFactorKernel:
             R = (t / L)[:, None] * self.ZtXy[:, 0, :]
             logdet = float(np.log(d).sum())
             down = self.XytXy - R.T @ R
-            return logdet, np.linalg.cholesky(down), (t, L, R)
+            return logdet, lapack.cholesky(down), (t, L, R)
         T = self.T(theta)
         # vec(Tᵀ S T) = vec(S) (T ⊗ T) for row-major vec: one matrix product for all groups.
         kron = (T[:, None, :, None] * T[None, :, None, :]).reshape(q * q, q * q)
@@ -166,14 +168,14 @@ class OneFactorKernel:
             down = self.XytXy - flat.T @ flat
             # L_j is only needed for the conditional modes: kept as its three entries, with M_j
             # (flat) and det(M_j) for the gradient's closed-form M_j⁻¹
-            return logdet, np.linalg.cholesky(down), _Q2State(T, (l00, l10, l11), R, A, diag * diag)
+            return logdet, lapack.cholesky(down), _Q2State(T, (l00, l10, l11), R, A, diag * diag)
         else:
             L = stacked_cholesky(A.reshape(m, q, q))
             R = stacked_forward(L, B)
             logdet = 2.0 * float(np.log(np.einsum("mii->mi", L)).sum())
         flat = R.reshape(m * q, k)
         down = self.XytXy - flat.T @ flat
-        return logdet, np.linalg.cholesky(down), (T, L, R)
+        return logdet, lapack.cholesky(down), (T, L, R)
 
     def gradient(self, Lxy, state, reml: bool, n: int) -> np.ndarray:
         """Exact gradient of the profiled criterion with respect to θ.
@@ -188,7 +190,7 @@ class OneFactorKernel:
             return self._gradient_q2(Lxy, state, reml, n)
         p = self.p
         T, L, R = self._square(state)
-        RXinv = np.linalg.inv(Lxy[:p, :p].T)
+        RXinv = lapack.inv_upper(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
         if self.q == 2:  # closed form: cheaper than LAPACK on a stack of 2 × 2 matrices
@@ -220,7 +222,7 @@ class OneFactorKernel:
         Σ_j S_j X_j as one matrix product (S_wide)."""
         p, m = self.p, self.m
         T, A, det = state.T, state.A, state.det
-        RXinv = np.linalg.inv(Lxy[:p, :p].T)
+        RXinv = lapack.inv_upper(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
         Minv = (A[:, ::-1] * self.adjugate_sign / det[:, None]).reshape(m, 2, 2)  # adj(M_j) / det(M_j)
