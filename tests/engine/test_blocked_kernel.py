@@ -113,3 +113,27 @@ def test_lbfgsb_stops_at_a_stationary_trial_point():
                 assert np.max(np.abs(np.where(quick.x > m.lower, grad, np.minimum(grad, 0)))) <= 1e-6
             saved += full.nfev - quick.nfev
     assert saved >= 5
+
+
+@pytest.mark.parametrize("build", ["sparse, dense product", "sparse, sparse product"])
+def test_the_sparse_build_of_large_designs_equals_the_dense_one(model, build, monkeypatch):
+    """Small designs are built on plain arrays (SMALL_DESIGN); large ones (InstEval) on scipy.sparse,
+    with the Schur product dense or sparse: every way gives the dense kernel's numbers."""
+    import lmm_core.blocked as blocked
+
+    monkeypatch.setattr(blocked, "SMALL_DESIGN", 0)
+    m = LinearMixedModel(model.design)
+    assert not isinstance(m.kernel.C[0], np.ndarray)
+    if build == "sparse, sparse product":
+        m.kernel.dense_product, m.kernel.C1dense = False, None
+    theta = m.theta0 + np.random.default_rng(5).uniform(-0.3, 0.8, m.n_theta)
+    dense = dense_kernel(m)
+    logdet_d, Lxy_d, state_d = dense.factor(theta)
+    logdet_b, Lxy_b, state_b = m.kernel.factor(theta)
+    assert logdet_b == pytest.approx(logdet_d, abs=1e-10)
+    np.testing.assert_allclose(Lxy_b, Lxy_d, atol=1e-9 * np.abs(Lxy_d).max())
+    beta = np.linalg.solve(Lxy_d[:m.p, :m.p].T, Lxy_d[m.p, :m.p])
+    for (b_d, cov_d), (b_b, cov_b) in zip(dense.random_effects(theta, beta, state_d),
+                                          m.kernel.random_effects(theta, beta, state_b)):
+        np.testing.assert_allclose(b_b, b_d, atol=1e-10)
+        np.testing.assert_allclose(cov_b, cov_d, atol=1e-10)
