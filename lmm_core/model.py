@@ -114,6 +114,8 @@ class LinearMixedModel:
         self._deadline = limits.Deadline(None)
         self._last = None  # (θ's bytes, reml) and the result of the last criterion evaluation
         self.kernel = self._make_kernel()
+        # remembered only while it is small: a crossed model's state holds a dense Q_r × Q_r factor
+        self._remember = self.one_factor or self.kernel.Qr <= 500
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame) -> "LinearMixedModel":
@@ -163,7 +165,8 @@ class LinearMixedModel:
         if last is not None and last[0] == key:  # the optimum is evaluated again for its value and results
             return last[1]
         result = self._profiled_now(theta_scaled, reml)
-        self._last = (key, result)
+        if self._remember:
+            self._last = (key, result)
         return result
 
     def _profiled_now(self, theta_scaled: np.ndarray, reml: bool):
