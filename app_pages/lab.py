@@ -302,8 +302,8 @@ def repeat_fragment() -> None:
     with col1:
         ui.show(repeat_charts.repeat_errors(exp.estimates, size, coefficient, theme=theme),
                 f"Errors (estimate − truth) of every group with {size} observations, over {repeats} copies: no "
-                f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the black "
-                f"line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
+                f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the "
+                f"{charts.colour_word(theme)} line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
     with col2:
         if len(sizes) > 1:
             ui.show(repeat_charts.error_by_size(exp.by_size, coefficient, theme=theme, selected=size),

@@ -728,7 +728,30 @@ def varying_names(result: PoolingResult) -> list[str]:
     return [COEFFICIENTS[k] for k in varying_columns(result.random)]
 
 
-def mean_pull(result: PoolingResult) -> dict[str, float]:
+def _read_at(result: PoolingResult, at_x: float | None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The table and the population value with intercepts read at x = ``at_x`` (None: at 0, as lme4)."""
+    if at_x is None or result.data.x is None:
+        return result.table, result.population
+    t = result.table.assign(intercept=result.table["intercept"] + result.table["slope"] * at_x)
+    pop = result.population
+    return t, {"intercept": pop["intercept"] + pop["slope"] * at_x, "slope": pop["slope"]}
+
+
+def arrow_pulls(result: PoolingResult, at_x: float | None = None) -> pd.DataFrame:
+    """Per group (index) and varying coefficient (columns 'intercept' / 'slope'): ``pull_fraction``,
+    the share of the way the arrow goes from the group's own estimate to the population value,
+    intercepts read at ``at_x`` (None: at 0). NaN where the group has no own estimate."""
+    table, pop = _read_at(result, at_x)
+    none = table[table["method"] == "none"].set_index("group")
+    partial = table[table["method"] == "partial"].set_index("group")
+    out = pd.DataFrame(index=pd.Index([str(v) for v in none.index], name="group"))
+    for name in varying_names(result):
+        own = np.where(none["estimable"].to_numpy(), none[name].to_numpy(float), np.nan)
+        out[name] = pull_fraction(own, partial[name].reindex(none.index).to_numpy(float), pop[name])
+    return out
+
+
+def mean_pull(result: PoolingResult, groups=None, at_x: float | None = None) -> dict[str, float]:
     """Per varying coefficient, how much shorter the groups' distances to the population value
     become under partial pooling, as one number that agrees with the arrows:
 
@@ -737,14 +760,18 @@ def mean_pull(result: PoolingResult) -> dict[str, float]:
     (the least-squares factor by which the own deviations are scaled down; each group's
     ``pull_fraction`` weighted by its squared distance from the population value). 0 = the
     groups keep their own estimates, 1 = all sit on the population value, above 1 = pulled
-    past it on average. Uses the groups with an own estimate."""
+    past it on average. Uses the groups with an own estimate (only ``groups``, if given), with
+    intercepts read at ``at_x`` (None: at 0). This is the one pull the pages report."""
     out = {}
-    table = result.table
+    table, population = _read_at(result, at_x)
     none = table[table["method"] == "none"]
     partial = table[table["method"] == "partial"]
     ok = none["estimable"].to_numpy()
+    if groups is not None:
+        wanted = {str(v) for v in groups}
+        ok = ok & none["group"].astype(str).isin(wanted).to_numpy()
     for name in varying_names(result):
-        pop = result.population[name]
+        pop = population[name]
         own = none[name].to_numpy(float)[ok] - pop
         mixed = partial[name].to_numpy(float)[ok] - pop
         denom = float(np.sum(own**2))
@@ -962,3 +989,55 @@ def inward_share(result: PoolingResult) -> float:
     d_own = np.einsum("ij,jk,ik->i", own, prec, own)
     d_mixed = np.einsum("ij,jk,ik->i", mixed, prec, mixed)
     return float(np.mean(d_mixed <= d_own + 1e-12)) if len(own) else float("nan")
+
+
+def boundary_parts(fit) -> list[str]:
+    """For any fit (also crossed or several terms): which variance parameters sit on the boundary,
+    named by term and grouping factor, e.g. "the SD of `(Intercept)` between levels of Days is 0"
+    or "`(Intercept)` and `Days` by Subject are perfectly correlated (-1)". Empty if not singular."""
+    if not getattr(fit, "singular", False):
+        return []
+    out = []
+    for vc in fit.varcorr:
+        sd = np.asarray(vc.sd, float)
+        scale = max(float(np.max(sd)) if sd.size else 0.0, float(getattr(fit, "sigma", 0.0)), 1e-300)
+        for name, value in zip(vc.terms, sd):
+            if value <= 1e-4 * scale:
+                out.append(f"the SD of `{name}` between levels of {vc.factor} is estimated as 0 (every level "
+                           f"gets the fixed value: complete pooling for that term)")
+        corr = np.asarray(vc.corr, float) if vc.corr is not None else np.zeros((0, 0))
+        for i in range(len(vc.terms)):
+            for j in range(i + 1, len(vc.terms)):
+                if sd[i] > 1e-4 * scale and sd[j] > 1e-4 * scale and abs(corr[i, j]) > 0.999:
+                    out.append(f"`{vc.terms[i]}` and `{vc.terms[j]}` by {vc.factor} are estimated as perfectly "
+                               f"correlated ({corr[i, j]:+.2f}): the levels may differ along one line only")
+    return out
+
+
+def modes_spread_sentence(spread: pd.DataFrame, group: str, n_groups: int, reml: bool) -> str:
+    """How the spread of the conditional modes compares with the fitted SD, computed from
+    ``teaching.anatomy.spread_vs_variance`` rows of one grouping factor (columns Name, Estimated SD,
+    SD of the modes): smaller as a rule (the modes are shrunk), with the reason where it is not."""
+    parts, larger = [], []
+    for row in spread.to_dict("records"):
+        sd_modes, sd_fit, name = float(row["SD of the modes"]), float(row["Estimated SD"]), row["Name"]
+        if sd_fit <= 0:
+            parts.append(f"`{name}`: 0 and 0 (the fit put this variance at 0, so every mode is 0)")
+            continue
+        parts.append(f"`{name}`: {sd_modes:.3g} against {sd_fit:.3g}")
+        if sd_modes > sd_fit * (1 + 1e-9) + 1e-12:
+            larger.append(name)
+    text = f"SD of the modes against the fitted SD, {'; '.join(parts)}. "
+    if not larger:
+        if all(float(v) <= 0 for v in spread["Estimated SD"]):
+            return text
+        return text + ("The modes spread less than the fitted SD says the groups differ: each is shrunk towards 0.")
+    which = ", ".join(f"`{n}`" for n in larger)
+    reason = (f"with only {n_groups} levels of {group} the fitted SD is itself rough" if n_groups <= 10
+              else "the fitted SD and the modes' spread are estimated differently")
+    if not reml:
+        reason += (", and maximum likelihood divides the variance by the number of levels while the SD of the "
+                   "modes divides by one less")
+    return text + (f"Here the modes of {which} spread *more* than the fitted SD, although each is shrunk: {reason}. "
+                   "Shrinkage makes the modes spread less than the groups really differ, not always less than "
+                   "this estimate.")
