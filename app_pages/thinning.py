@@ -154,13 +154,14 @@ for c in coefficients:
     term = "(Intercept)" if c == "intercept" else info.covariate
     expected = (float(moved.loc[thinned_names, f"{c}_full"].mean()), float(moved.loc[thinned_names, f"{c}_thinned"].mean()))
     if c not in mean_full or c not in mean_thin:
-        said.append(f"The thinned {gs} have no own {c} to be pulled from (too few observations each), so there are no "
-                    f"{c} arrows; from the variances alone the model would pull a {g} with this little data "
-                    f"{expected[1]:.0%} of the way.")
+        said.append((f"{g.capitalize()} {ui.plain(picked)} has" if mode == ONE else f"The thinned {gs} have")
+                    + f" no own {c} to be pulled from (too few observations), so there is no {c} arrow; from the "
+                    f"variances alone the model would pull a {g} with this little data {expected[1]:.0%} of the way.")
         continue
     before, after = mean_full[c], mean_thin[c]
     direction = "rises" if after > before + 5e-3 else ("falls" if after < before - 5e-3 else "stays about the same")
-    line = f"Mean pull on the thinned {gs}' {c}s: {before:.0%} → {after:.0%} ({direction})."
+    line = (f"Pull on {possessive(g + ' ' + ui.plain(picked))} {c}" if mode == ONE else f"Mean pull on the thinned {gs}' {c}s") + \
+        f": {before:.0%} → {after:.0%} ({direction})."
     if direction == "falls":
         line += (f" Less data usually means more pull, but here the model also re-estimates how much {gs} differ "
                  f"from the thinned data: the SD of the {c}s between {gs} went from {sd_full.get(term, float('nan')):.3g} "

@@ -732,9 +732,9 @@ def _read_at(result: PoolingResult, at_x: float | None) -> tuple[pd.DataFrame, d
     """The table and the population value with intercepts read at x = ``at_x`` (None: at 0, as lme4)."""
     if at_x is None or result.data.x is None:
         return result.table, result.population
-    t = result.table.assign(intercept=result.table["intercept"] + result.table["slope"] * at_x)
+    t = result.table.assign(intercept=intercept_at(result.table["intercept"], result.table["slope"], at_x))
     pop = result.population
-    return t, {"intercept": pop["intercept"] + pop["slope"] * at_x, "slope": pop["slope"]}
+    return t, {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
 
 
 def arrow_pulls(result: PoolingResult, at_x: float | None = None) -> pd.DataFrame:
@@ -854,6 +854,28 @@ def covariate_mean(result: PoolingResult) -> float | None:
     return None if result.data.x is None else float(result.data.x.mean())
 
 
+def intercept_at(intercept, slope, x: float):
+    """The one formula behind every centred view: a line's value at ``x`` (intercept + slope · x),
+    which is the intercept read at x instead of at 0. Works on numbers, arrays and columns."""
+    return intercept + slope * x
+
+
+def centring_label(covariate: str, xbar: float) -> str:
+    """The centring switch, worded the same on every page that offers it."""
+    return f"Read intercepts at {covariate} = {xbar:.3g} (its mean) instead of at {covariate} = 0 (lme4's)"
+
+
+def centring_help(covariate: str) -> str:
+    return (f"The same lines; only where the intercept is read moves: at {covariate}'s mean it is the line's "
+            f"value in the middle of the data. lme4 reports intercepts at {covariate} = 0 (switch off to see those "
+            "numbers), which for some data lies far outside the observations.")
+
+
+def shift_rings(rings, xbar: float):
+    """Rings [(level, intercepts, slopes)] with the intercepts read at ``xbar``."""
+    return [(level, intercept_at(np.asarray(x, float), np.asarray(y, float), xbar), y) for level, x, y in rings]
+
+
 def centred_table(result: PoolingResult) -> pd.DataFrame:
     """The pooling table with every ``intercept`` read at the covariate's mean instead of at 0:
     intercept + slope · x̄ (the same lines; only where the intercept is read moves). Slopes and
@@ -862,15 +884,15 @@ def centred_table(result: PoolingResult) -> pd.DataFrame:
     if xbar is None:
         return result.table
     t = result.table.copy()
-    t["intercept"] = t["intercept"] + t["slope"] * xbar
+    t["intercept"] = intercept_at(t["intercept"], t["slope"], xbar)
     return t
 
 
 def centred_population(result: PoolingResult) -> dict[str, float]:
     xbar = covariate_mean(result) or 0.0
     pop = result.population
-    return {"intercept": pop["intercept"] + pop["slope"] * xbar if np.isfinite(pop["slope"]) else pop["intercept"],
-            "slope": pop["slope"]}
+    return {"intercept": intercept_at(pop["intercept"], pop["slope"], xbar) if np.isfinite(pop["slope"])
+            else pop["intercept"], "slope": pop["slope"]}
 
 
 def pull_phrase(value: float, coefficient: str, towards: str = "the population value") -> str:
@@ -896,10 +918,10 @@ def possessive(word: str) -> str:
     return word + "'" if word.endswith("s") else word + "'s"
 
 
-def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]]]:
+def between_counts(result: PoolingResult, centred: bool = True) -> dict[str, tuple[int, int, list[str]]]:
     """Per varying coefficient: (groups between complete and no pooling, groups compared, the
-    others), intercepts read at the covariate's mean."""
-    table = centred_table(result)
+    others), intercepts read at the covariate's mean (``centred``) or at 0 (as lme4)."""
+    table = centred_table(result) if centred else result.table
     out = {}
     for c in varying_names(result):
         inside = between(result, c, table=table, reference="population")
@@ -907,11 +929,12 @@ def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]
     return out
 
 
-def between_sentence(result: PoolingResult, group: str) -> str:
+def between_sentence(result: PoolingResult, group: str, centred: bool = True) -> str:
     """Whether the mixed model's estimates lie between complete and no pooling, counted from the
-    numbers (intercepts read at the covariate's mean), with the reason where some do not."""
+    numbers (intercepts read at the covariate's mean, or at 0 when not ``centred``), with the
+    reason where some do not."""
     plural = group if group.endswith("s") else group + "s"
-    counts = between_counts(result)
+    counts = between_counts(result, centred)
     parts, outside_any = [], False
     for c, (k, n, outside) in counts.items():
         if k == n:
@@ -925,7 +948,9 @@ def between_sentence(result: PoolingResult, group: str) -> str:
     text = "; ".join(parts)
     text = text[0].upper() + text[1:]
     if "intercept" in counts and result.data.x is not None:
-        text += " (intercepts read at the covariate's mean)"
+        cov = result.data.covariate
+        text += (f" (intercepts read at {cov} = {covariate_mean(result):.3g}, its mean)" if centred
+                 else f" (intercepts read at {cov} = 0, as lme4)")
     text += "."
     complete = result.coefficients["complete"][0, :2]
     fixed = result.fit.beta[:2]
@@ -961,14 +986,18 @@ def centred_covariance(result: PoolingResult, cov) -> np.ndarray:
     return T @ np.asarray(cov, float) @ T.T
 
 
-def axis_labels(result: PoolingResult, centred: bool, response: str, covariate: str | None = None) -> tuple[str, str]:
-    """The same intercept and slope axis wording on every page."""
+def axis_labels(result: PoolingResult | None, centred: bool, response: str, covariate: str | None = None,
+                xbar: float | None = None) -> tuple[str, str]:
+    """The same intercept and slope axis wording on every page: "Intercept: y at x = 5.84 (its mean)"
+    or "Intercept: y at x = 0 (lme4's)". ``xbar`` defaults to the result's covariate mean."""
     cov = covariate or result.data.covariate
-    if centred and result.data.x is not None:
-        at = f"at mean {cov} = {covariate_mean(result):.3g}"
+    if xbar is None and result is not None and result.data.x is not None:
+        xbar = covariate_mean(result)
+    if centred and xbar is not None:
+        at = f"at {cov} = {xbar:.3g} (its mean)"
     else:
-        at = f"at {cov} = 0"
-    return f"Intercept ({response} {at})", f"Slope (per unit of {cov})"
+        at = f"at {cov} = 0 (lme4's)"
+    return f"Intercept: {response} {at}", f"Slope (per unit of {cov})"
 
 
 def inward_share(result: PoolingResult) -> float:
