@@ -177,6 +177,22 @@ def numbers(view: lab.LabView, centred=None) -> None:
                + "; ".join(verdict) + ".")
 
 
+def _narrower(view: lab.LabView, centred: bool, settings: SimulationSettings) -> str:
+    """Which distributions are narrower, from the numbers drawn (SD per method and coefficient)."""
+    values = lab.centred_lab(view, settings).values if centred else lab.coefficient_values(view)
+    sd = values.groupby(["coefficient", "method"])["value"].std()
+    said = []
+    for c in ("intercept", "slope"):
+        if (c, "none") in sd and (c, "partial") in sd and np.isfinite(sd[(c, "none")]):
+            own, mixed = float(sd[(c, "none")]), float(sd[(c, "partial")])
+            said.append(f"{c}s {mixed:.3g} against {own:.3g} ({'narrower' if mixed < own else 'not narrower'})")
+    if not said:
+        return ""
+    narrower = all("(narrower)" in p for p in said)
+    return ("SD of the mixed model's group coefficients against the own regressions': " + "; ".join(said) + "."
+            + (" The mixed model's are narrower: that is shrinkage." if narrower else ""))
+
+
 @st.fragment
 def lab_fragment() -> None:
     """Controls and output rerun together without rerunning the rest of the app."""
@@ -187,7 +203,7 @@ def lab_fragment() -> None:
     view = run(settings, _start=st.session_state.get("lab_theta"))
     if view.theta is not None:
         st.session_state["lab_theta"] = view.theta
-    with panel:
+    with output:
         centred = st.toggle(centring_label("occasion", float(view.sim.data["x"].mean())), value=False,
                             key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
     centred = bool(centred and view.result is not None)
@@ -205,8 +221,8 @@ def lab_fragment() -> None:
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
             numbers(view, lab.centred_lab(view, settings) if centred else None)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
-                          "regression (blue) and the mixed model (purple). The mixed model's are narrower: that is "
-                          "shrinkage.", key="lab_dist")
+                          "regression (blue) and the mixed model (purple). " + _narrower(view, centred, settings),
+                key="lab_dist")
 
 
 st.title("Shrinkage lab")

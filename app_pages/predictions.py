@@ -150,7 +150,7 @@ if "(Intercept)" in names and result.data.x is not None:
     centred = st.toggle(centring_label(ui.plain(info.covariate), covariate_mean(result)),
                         value=centre_by_default(result), key="centred", bind=ui.URL,
                         help=centring_help(ui.plain(info.covariate)))
-intercept_label, slope_label = axis_labels(result, centred, ui.plain(info.response))
+intercept_label, slope_label = axis_labels(result, centred, info.response)  # figure text: escaped by charts
 random_cols = {}
 if "(Intercept)" in names:
     random_cols["intercept_at_mean" if centred else "intercept"] = intercept_label
@@ -184,7 +184,7 @@ ending = ("; with all its data " + "; ".join(moves)
              ": with this much data (and groups this different) the pull is almost nil")) if moves else ""
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
                           current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
-        f"The {possessive(g)} {' and '.join(('intercept' if c.startswith('intercept') else c) for c in random_cols)} estimated from its "
+        f"{possessive(g.capitalize() + ' ' + ui.plain(group))} {' and '.join(('intercept' if c.startswith('intercept') else c) for c in random_cols)} estimated from its "
         f"first k {obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value "
         f"(dashed); the dotted blue line is its own estimate from all {obs_word} (no pooling){ending}.", key="path")
 

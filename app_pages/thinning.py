@@ -20,7 +20,7 @@ gp = possessive(g)  # "subject's", "species'"
 st.title("Less data, more shrinkage")
 st.markdown(
     f"""
-Real data this time: the **{ui.plain(info.title)}** data. Keep only the first few observations of each
+Real data this time: the **{ui.plain(info.name)}** data ({ui.plain(info.title[0].lower() + info.title[1:])}). Keep only the first few observations of each
 {g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
@@ -124,10 +124,10 @@ if mode == ONE:
         words = [f"{v:.0%}" if np.isfinite(v) else "no arrow" for v in (before, after)]
         cols[1 + i].metric(f"Pull on its {c}: all data → thinned", f"{words[0]} → {words[1]}")
 else:
-    table = moved[["n_full", "n_kept"]].rename(columns={"n_full": "Observations (all)", "n_kept": "Observations (kept)"})
-    for c in coefficients:
-        table[f"Pull on {c}, all data"] = arrows["full"][c].reindex(table.index).to_numpy()
-        table[f"Pull on {c}, thinned"] = arrows["thinned"][c].reindex(table.index).to_numpy()
+    table = moved[["n_full", "n_kept"]].rename(columns={"n_full": "All obs.", "n_kept": "Kept"})
+    for c in coefficients:  # in percent, so the screen shows whole percents
+        table[f"Pull on {c}: all"] = 100 * arrows["full"][c].reindex(table.index).to_numpy()
+        table[f"Pull on {c}: thinned"] = 100 * arrows["thinned"][c].reindex(table.index).to_numpy()
     # Groups with the same sizes and covariate values have the same pull: one row each, with a count.
     key = table.round(4)
     collapsed = table.groupby(list(key.columns), sort=False, dropna=False).size() if len(table) > 12 else None
@@ -138,7 +138,7 @@ else:
         table = first
         st.caption(f"{gs.capitalize()} with the same numbers are shown once ({len(table)} rows for {len(moved)} {gs}).")
     st.dataframe(table, width="stretch", height=min(420, 38 + 35 * len(table)),
-                 column_config={c: st.column_config.NumberColumn(c, format="percent", width="small")
+                 column_config={c: st.column_config.NumberColumn(c, format="%.0f%%")
                                 for c in table.columns if c.startswith("Pull")})
 st.caption(f"The pull is the share of the way the mixed model moves a {possessive(g)} estimate from its own estimate "
            "to the population value, measured along its arrow (0% = not at all, 100% = all the way; above 100% = "

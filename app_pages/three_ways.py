@@ -20,7 +20,7 @@ colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
 varies = " and ".join(varying_names(result))
 st.markdown(
     f"""
-The {info.title} data come in groups ({info.n_groups} {ui.plural(g)}). There are three
+The {ui.plain(info.name)} data come in groups ({info.n_groups} {ui.plural(g)}). There are three
 ways to draw a line through the points of each {g}:
 
 - **Complete pooling** ({colour["complete"]}, dashed) ignores the groups: one regression through all

@@ -53,7 +53,7 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
     faint_x, faint_y = _columns_xy(faint_lines)
     left_x, left_y = _columns_xy(faint_obs)
     traces, titles = [], panel_titles(layout, groups, size=FONT_SIZE - 2)
-    shown_left = False
+    shown_left = marked = False
     for i, (g, (xa, ya)) in enumerate(zip(groups, ids)):
         axes = {"xaxis": xa, "yaxis": ya}
         for m in methods:
@@ -91,9 +91,10 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 at = float(np.interp(mark_x, xs, ys))
                 traces.append(dict(
                     type="scatter", x=[mark_x], y=[at], mode="markers", name=f"Intercept read here ({x_label} = {mark_x:.3g})",
-                    legendgroup="mark", showlegend=i == 0 and m == methods[0],
+                    legendgroup="mark", showlegend=not marked,
                     marker={"color": s["color"], "size": 11, "symbol": s["symbol"], "line": {"width": 1.5, "color": c["text"]}},
                     hovertemplate=f"{g}: {s['short']} at {mark_x:.3g}: %{{y:.4g}}<extra></extra>", **axes))
+                marked = True
     # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
     # and left edges (the margins' full width away from the panels), clear of the tick labels.
     titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -70,
