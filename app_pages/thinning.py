@@ -144,7 +144,8 @@ st.caption(f"The pull is the share of the way the mixed model moves a {possessiv
            "to the population value, measured along its arrow (0% = not at all, 100% = all the way; above 100% = "
            "past the population value, below 0% = away from it): the same measure as on the shrinkage map and in "
            f"the lab{read_at}. A {g} whose kept observations give no own estimate (one observation cannot give a "
-           "slope) has no arrow, so no pull is shown for it.")
+           "slope) has no arrow, so no pull is shown for it. The mean pull below weighs each "
+           f"{g} by how far its own estimate lies from the population value (long arrows count more), as in the lab.")
 # What actually happened to the pull, from the numbers, and why when it fell.
 sd_full = {n: float(v) for n, v in zip(full.fit.varcorr[0].terms, full.fit.varcorr[0].sd)}
 sd_thin = {n: float(v) for n, v in zip(result.fit.varcorr[0].terms, result.fit.varcorr[0].sd)}
@@ -207,7 +208,7 @@ if choice.random in ("both", "uncorrelated"):
                                selected=picked if mode == ONE else None,
                                x_label=x_label, y_label=y_label, height=560)
     ui.show(fig, f"Shrinkage map after thinning: arrows from each {gp} own estimate (blue) to the mixed model's "
-                 f"(purple); the hollow purple diamonds are the mixed model on the full data.", key="thin_map")
+                 f"(purple); the hollow, faint purple diamonds are the mixed model on the full data.", key="thin_map")
 
 with st.expander("Why do thinned groups usually move more, and when do they not?"):
     st.markdown(
