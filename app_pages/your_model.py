@@ -15,7 +15,7 @@ from charts import model as model_charts
 from datasets import upload
 from lmm_core import FormulaError, LmmError, tables
 from lmm_core import comparison
-from teaching import anatomy
+from teaching import anatomy, lrt
 from teaching.pooling import boundary_parts, modes_spread_sentence
 
 choice = ui.current()
@@ -371,11 +371,12 @@ def show_comparison() -> None:
     download(lrt, "likelihood_ratio_test", "ym_dl_lrt")
     for note in result.notes:
         st.warning(ui.plain(note, 600))
-    read_lrt(result.table)
+    read_lrt(result.table, dict(fits))
 
 
-def read_lrt(table) -> None:
-    """Each test in words."""
+def read_lrt(table, fits: dict) -> None:
+    """Each test in words; a test of random effects only (the same fixed effects) says that its
+    p-value is conservative, because the simpler model puts a variance on its boundary (0)."""
     for i in range(1, len(table)):
         small, big = table.iloc[i - 1], table.iloc[i]
         p = big["Pr(>Chisq)"]
@@ -383,8 +384,13 @@ def read_lrt(table) -> None:
             continue
         verdict = ("the extra parameters improve the fit more than chance would explain: prefer the larger model"
                    if p < 0.05 else "the extra parameters do not improve the fit clearly: the simpler model is enough")
-        st.markdown(f"- {ui.plain(small['Model'])} → {ui.plain(big['Model'])}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
-                    f"p = {p:.3g}; {verdict}.")
+        line = (f"- {ui.plain(small['Model'])} → {ui.plain(big['Model'])}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
+                f"p = {p:.3g}; {verdict}.")
+        a, b = fits.get(small["Model"]), fits.get(big["Model"])
+        if a is not None and b is not None:
+            note = lrt.boundary_note(a, b, float(big["Chisq"]), int(big["Df"]), float(p))
+            line += f" {note}" if note else ""
+        st.markdown(line)
 
 
 keep_formula_in_step()

@@ -181,3 +181,10 @@ def test_lab_centred_pull_is_the_arrow_pull_at_the_mean_occasion():
     metric = next(m for m in at.metric if m.label == "Mean pull: intercepts")
     assert metric.value == f"{want['intercept']:.0%}"
     assert want["intercept"] != pytest.approx(view.shrinkage["intercept"], abs=0.01)  # it does move
+
+
+def test_your_model_lrt_of_a_variance_gives_the_boundary_corrected_p():
+    at = open_page("app_pages/your_model.py", data="gpa")
+    at.button(key="ym_add_examples").click().run()
+    lines = [m.value for m in no_exception(at).markdown if m.value.startswith("- M1 → M2")]
+    assert lines and "half χ²(1) and half χ²(2)" in lines[0]

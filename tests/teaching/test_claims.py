@@ -318,3 +318,22 @@ def test_population_colour_word_matches_the_theme():
         assert base.colour_word(theme) == word
         lum = base.luminance(base.palette(theme)["population"])
         assert (lum < 0.05) if word == "black" else (lum > 0.9)
+
+
+def test_lrt_boundary_note_only_when_a_variance_is_added():
+    from scipy import stats
+
+    from teaching.lrt import boundary_note
+
+    data = datasets.load("sleepstudy")
+    one = lmer("Reaction ~ Days + (1 | Subject)", data, reml=False)
+    both = lmer("Reaction ~ Days + (Days | Subject)", data, reml=False)
+    uncorrelated = lmer("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data, reml=False)
+    chisq = 2 * (both.loglik - one.loglik)
+    p = float(stats.chi2.sf(chisq, 2))
+    note = boundary_note(one, both, chisq, 2, p)
+    mixture = 0.5 * stats.chi2.sf(chisq, 1) + 0.5 * stats.chi2.sf(chisq, 2)
+    assert f"p = {mixture:.3g}" in note and mixture < p
+    assert boundary_note(uncorrelated, both, 0.06, 1, 0.8) == ""  # a correlation is not on a boundary
+    other_fixed = lmer("Reaction ~ 1 + (Days | Subject)", data, reml=False)
+    assert boundary_note(other_fixed, both, 10.0, 1, 0.001) == ""
