@@ -77,8 +77,8 @@ if kind in ("both", "uncorrelated"):
                                x_label=x_label, y_label=y_label, selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own estimate ({colour['none']}) to the mixed model's "
                f"({colour['partial']}). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects. "
-               + ("Intercepts read at the mean " if centred else "Intercepts at ") + f"{ui.plain(info.covariate)}"
-               + (f" = {covariate_mean(result):.3g}." if centred else " = 0, as lme4 reports them."))
+               + f"Intercepts read at {ui.plain(info.covariate)}"
+               + (f" = {covariate_mean(result):.3g} (its mean)." if centred else " = 0, as lme4 reports them."))
     if singular:
         caption += f" The fit is singular: the rings are flat and the arrows end on one line."
 else:
