@@ -89,12 +89,17 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
             xs, ys = line_x[rows], line_y[rows]
             if mark_x is not None and len(xs) >= 2 and xs.min() <= mark_x <= xs.max():
                 at = float(np.interp(mark_x, xs, ys))
+                if not marked:  # one neutral legend entry for the markers of every method
+                    traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", legendgroup="mark",
+                                       name=f"Intercepts read here ({x_label} = {mark_x:.3g})", hoverinfo="skip",
+                                       marker={"color": c["text"], "size": 11, "symbol": "circle-open",
+                                               "line": {"width": 2}}, **axes))
+                    marked = True
                 traces.append(dict(
-                    type="scatter", x=[mark_x], y=[at], mode="markers", name=f"Intercept read here ({x_label} = {mark_x:.3g})",
-                    legendgroup="mark", showlegend=not marked,
+                    type="scatter", x=[mark_x], y=[at], mode="markers", name=f"{s['short']} at {mark_x:.3g}",
+                    legendgroup="mark", showlegend=False,
                     marker={"color": s["color"], "size": 11, "symbol": s["symbol"], "line": {"width": 1.5, "color": c["text"]}},
                     hovertemplate=f"{g}: {s['short']} at {mark_x:.3g}: %{{y:.4g}}<extra></extra>", **axes))
-                marked = True
     # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
     # and left edges (the margins' full width away from the panels), clear of the tick labels.
     titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -70,
