@@ -9,6 +9,7 @@ import charts
 from app_shell import compute, presenter, ui
 from teaching import lab
 from teaching.pooling import (arrow_pulls, axis_labels, centre_by_default, centred_population, centred_table,
+                              centring_help, centring_label,
                               mean_pull, possessive, singular_message, varying_names)
 from teaching.selection import choose_groups, observations
 
@@ -106,8 +107,11 @@ ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollo
 # The pull reported here is the one every page reports (teaching.pooling.arrow_pulls / mean_pull): the
 # share of the way each arrow goes from a group's own estimate to the population value. Intercepts are read
 # where the map below reads them (for iris at the full data's mean sepal length, for both fits).
-centred = centre_by_default(full)
 xbar = float(full.data.x.mean())
+centred = False
+if "intercept" in varying_names(full):
+    centred = st.toggle(centring_label(ui.plain(info.covariate), xbar), value=centre_by_default(full), key="centred",
+                        bind=ui.URL, help=centring_help(ui.plain(info.covariate)))
 at_x = xbar if centred else None
 arrows = {"full": arrow_pulls(full, at_x), "thinned": arrow_pulls(result, at_x)}
 moved = view.moved.set_index("group")

@@ -132,7 +132,8 @@ def test_thinning_one_group_metric_is_its_arrow_pull():
     assert want[1] > want[0]  # fewer days: more pull, as the page says
 
 
-CENTRING_PAGES = ["app_pages/three_ways.py", "app_pages/shrinkage_map.py", "app_pages/predictions.py"]
+CENTRING_PAGES = ["app_pages/three_ways.py", "app_pages/shrinkage_map.py", "app_pages/predictions.py",
+                  "app_pages/thinning.py"]
 
 
 @pytest.mark.parametrize("page", CENTRING_PAGES)
