@@ -65,6 +65,26 @@ MEASURE_JS = r"""
 """
 
 
+# Tables (st.dataframe) whose frame runs past the column they sit in: the columns on the right are
+# then cut off or out of the window (presenter mode zooms tables).
+TABLES_JS = r"""
+() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).filter((e) => e.offsetParent !== null)
+  .map((e) => {
+    const frame = e.querySelector('[data-testid="stDataFrameResizable"]') || e;
+    const r = frame.getBoundingClientRect();
+    const column = e.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
+    const first = e.querySelector('[role="columnheader"], th');
+    const head = first ? (first.textContent || '').trim() : '';
+    return {past: Math.max(r.right - column.right, r.right - window.innerWidth), head: head.slice(0, 40)};
+  })
+"""
+
+
+def table_problems(page) -> list[str]:
+    return [f"table ('{t['head']}' …) runs {t['past']:.0f} px past its column or the window"
+            for t in page.evaluate(TABLES_JS) if t["past"] > OUTSIDE_PX]
+
+
 def _overlap(a: dict, b: dict) -> float:
     """How far two boxes overlap, in px: the smaller of the two overlap extents (0 if apart)."""
     dx = min(a["r"], b["r"]) - max(a["l"], b["l"])
