@@ -11,6 +11,8 @@ from __future__ import annotations
 MIN_PRESENTER_PX = 20.0  # the presenter-mode guarantee (README, "Presenter mode")
 OVERLAP_PX = 1.5  # boxes may touch; they overlap when they share more than this in both directions
 OUTSIDE_PX = 1.0  # tolerance for text poking out of its figure or its legend box
+# A legend above panel titles: the titles start at most this far under the legend (and not above it).
+MAX_TITLE_GAP_PX = 24.0
 
 MEASURE_JS = r"""
 () => {
@@ -58,7 +60,18 @@ MEASURE_JS = r"""
       const r = g.getBoundingClientRect();
       return {text: label ? (label.textContent || '').slice(0, 60) : '', kind: 'legend entry', ...box(r)};
     }).filter((e) => e.r - e.l > 0.5);
-    figures.push({index, frame, legend, texts, entries});
+    // Panel titles under a legend (charts.base.legend_over_titles marks such figures in layout.meta):
+    // the distance from the legend's bottom to the highest title.
+    let titleGap = null;
+    const notes = (gd.layout && gd.layout.annotations) || [];
+    if (legend && gd.layout.meta && gd.layout.meta.shrinkageTitleRoom) {
+      const tops = Array.from(gd.querySelectorAll('.annotation')).filter((g) => {
+        const n = notes[Number(g.getAttribute('data-index'))];
+        return n && n.yref === 'paper' && n.yanchor === 'bottom' && n.y > 0;
+      }).map((g) => g.querySelector('text')).filter(Boolean).map((t) => t.getBoundingClientRect().top);
+      if (tops.length) titleGap = Math.min(...tops) - legend.b;
+    }
+    figures.push({index, frame, legend, texts, entries, titleGap});
   });
   return figures;
 }
@@ -114,6 +127,10 @@ def figure_problems(figures: list[dict], presenter: bool) -> list[str]:
             for b in texts[i + 1:]:
                 if _overlap(a, b) > OVERLAP_PX:
                     found.append(f"{where}: {a['kind']} '{a['text']}' overlaps {b['kind']} '{b['text']}'")
+        gap = fig.get("titleGap")
+        if gap is not None and not -OVERLAP_PX <= gap <= MAX_TITLE_GAP_PX:
+            found.append(f"{where}: the panel titles start {gap:.0f} px under the legend "
+                         f"(should be 0–{MAX_TITLE_GAP_PX:.0f})")
         entries = fig.get("entries", [])
         for i, a in enumerate(entries):
             for b in entries[i + 1:]:

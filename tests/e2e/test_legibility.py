@@ -218,9 +218,10 @@ def test_the_probe_sees_small_and_overlapping_text():
         {"text": "c", "kind": "axis title", "size": 22, "l": -8, "t": 100, "r": 20, "b": 200},  # cut off
         {"text": "d", "kind": "legend", "size": MIN_PRESENTER_PX - 3, "l": 200, "t": 250, "r": 240, "b": 270},
     ]
-    found = figure_problems([{"index": 0, "frame": frame, "legend": None, "texts": texts, "entries": []}],
-                            presenter=True)
+    found = figure_problems([{"index": 0, "frame": frame, "legend": None, "texts": texts, "entries": [],
+                              "titleGap": 45.0}], presenter=True)
     assert any("'a' overlaps annotation 'b'" in f for f in found)
     assert any("'c' is cut off" in f for f in found)
     assert any("'d' is 17.0 px" in f for f in found)
-    assert len(found) == 3
+    assert any("titles start 45 px under the legend" in f for f in found)
+    assert len(found) == 4
