@@ -490,8 +490,10 @@ def facet_grid(n_panels: int, ncols: int, *, hspace: float = 0.02, vspace: float
     """Axes of a grid of panels (first row on top), laid out as make_subplots would, without it
     and only for panels that exist. Returns (axis ids per panel, e.g. ("x3", "y3"), a layout dict
     with the axes, the number of rows). Shared axes match the first panel's and carry tick labels
-    only in the left column (y) and under the lowest panel of each column (x). ``widths``:
-    relative column widths (one row only)."""
+    only in the left column (y) and under the lowest panel of each column (x); a shared x axis
+    drops, as drawn, any tick label that would stick out of its panel (Plotly's "hide past domain",
+    decided in px by the browser at every width), so labels of neighbouring narrow panels never
+    meet at the gap between them. ``widths``: relative column widths (one row only)."""
     ncols = max(1, min(ncols, n_panels))
     nrows = max(1, math.ceil(n_panels / ncols))
     vspace = 0.28 / nrows if vspace is None else vspace
@@ -507,6 +509,7 @@ def facet_grid(n_panels: int, ncols: int, *, hspace: float = 0.02, vspace: float
         yaxis = {"anchor": f"x{k}", "domain": _domain(y1 - height, y1)}
         if share_x:
             xaxis["showticklabels"] = i + ncols >= n_panels
+            xaxis["ticklabeloverflow"] = "hide past domain"
             if i:
                 xaxis["matches"] = "x"
         if share_y:

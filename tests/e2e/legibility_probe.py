@@ -11,6 +11,8 @@ from __future__ import annotations
 MIN_PRESENTER_PX = 20.0  # the presenter-mode guarantee (README, "Presenter mode")
 OVERLAP_PX = 1.5  # boxes may touch; they overlap when they share more than this in both directions
 OUTSIDE_PX = 1.0  # tolerance for text poking out of its figure or its legend box
+# x tick labels of neighbouring panels (side by side, same row) keep at least this much space between them.
+MIN_TICK_GAP_PX = 3.0
 # A legend above panel titles: the titles start at most this far under the legend (and not above it).
 MAX_TITLE_GAP_PX = 24.0
 
@@ -52,7 +54,8 @@ MEASURE_JS = r"""
       else if (t.closest('.annotation')) kind = 'annotation';
       else if (/gtitle/.test(cls)) kind = 'title';
       else if (t.closest('.textpoint')) kind = 'data label';
-      texts.push({text: content.slice(0, 60), kind, size, ...box(r)});
+      const axis = kind === 'tick' ? (cls.match(/\b([xy]\d*)tick\b/) || [])[1] : undefined;
+      texts.push({text: content.slice(0, 60), kind, size, axis, ...box(r)});
     });
     // Legend entries (symbol and text): one entry must not run into the next.
     const entries = Array.from(gd.querySelectorAll('.legend .traces')).map((g) => {
@@ -127,6 +130,7 @@ def figure_problems(figures: list[dict], presenter: bool) -> list[str]:
             for b in texts[i + 1:]:
                 if _overlap(a, b) > OVERLAP_PX:
                     found.append(f"{where}: {a['kind']} '{a['text']}' overlaps {b['kind']} '{b['text']}'")
+        found += [f"{where}: {p}" for p in _tick_crowding(texts)]
         gap = fig.get("titleGap")
         if gap is not None and not -OVERLAP_PX <= gap <= MAX_TITLE_GAP_PX:
             found.append(f"{where}: the panel titles start {gap:.0f} px under the legend "
@@ -136,6 +140,19 @@ def figure_problems(figures: list[dict], presenter: bool) -> list[str]:
             for b in entries[i + 1:]:
                 if _overlap(a, b) > OVERLAP_PX:
                     found.append(f"{where}: legend entry '{a['text']}' runs into legend entry '{b['text']}'")
+    return found
+
+
+def _tick_crowding(texts: list[dict]) -> list[str]:
+    """x tick labels of different panels on one row that (nearly) touch: closer than MIN_TICK_GAP_PX."""
+    ticks = sorted((t for t in texts if t["kind"] == "tick" and str(t.get("axis", "")).startswith("x")),
+                   key=lambda t: (round(t["t"]), t["l"]))
+    found = []
+    for a, b in zip(ticks, ticks[1:]):
+        same_row = abs(a["t"] - b["t"]) < 2 and abs(a["b"] - b["b"]) < 2
+        if same_row and a["axis"] != b["axis"] and b["l"] - a["r"] < MIN_TICK_GAP_PX:
+            found.append(f"x tick labels '{a['text']}' ({a['axis']}) and '{b['text']}' ({b['axis']}) of neighbouring "
+                         f"panels are {b['l'] - a['r']:.1f} px apart (< {MIN_TICK_GAP_PX:.0f})")
     return found
 
 

@@ -210,13 +210,18 @@ def next_step(page, step: int) -> None:
 
 
 def test_the_probe_sees_small_and_overlapping_text():
-    """The checks themselves, on made-up boxes: an overlap, a cut-off label, a small one."""
+    """The checks themselves, on made-up boxes: an overlap, a cut-off label, a small one, panel titles
+    far under their legend, touching tick labels of neighbouring panels."""
     frame = {"l": 0, "t": 0, "r": 400, "b": 300}
     texts = [
         {"text": "a", "kind": "tick", "size": 22, "l": 10, "t": 10, "r": 60, "b": 30},
         {"text": "b", "kind": "annotation", "size": 22, "l": 50, "t": 20, "r": 90, "b": 40},  # overlaps a
         {"text": "c", "kind": "axis title", "size": 22, "l": -8, "t": 100, "r": 20, "b": 200},  # cut off
         {"text": "d", "kind": "legend", "size": MIN_PRESENTER_PX - 3, "l": 200, "t": 250, "r": 240, "b": 270},
+        # x tick labels of two neighbouring panels, 1 px apart (touching), and of one panel, far apart
+        {"text": "10", "kind": "tick", "axis": "x", "size": 22, "l": 100, "t": 280, "r": 120, "b": 298},
+        {"text": "0", "kind": "tick", "axis": "x2", "size": 22, "l": 121, "t": 280, "r": 130, "b": 298},
+        {"text": "5", "kind": "tick", "axis": "x2", "size": 22, "l": 160, "t": 280, "r": 170, "b": 298},
     ]
     found = figure_problems([{"index": 0, "frame": frame, "legend": None, "texts": texts, "entries": [],
                               "titleGap": 45.0}], presenter=True)
@@ -224,4 +229,5 @@ def test_the_probe_sees_small_and_overlapping_text():
     assert any("'c' is cut off" in f for f in found)
     assert any("'d' is 17.0 px" in f for f in found)
     assert any("titles start 45 px under the legend" in f for f in found)
-    assert len(found) == 4
+    assert any("'10' (x) and '0' (x2) of neighbouring panels are 1.0 px apart" in f for f in found)
+    assert len(found) == 5
