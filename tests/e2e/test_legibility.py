@@ -1,7 +1,11 @@
 """Legibility, measured in the browser: on every page × data set, in normal mode at 1366×800 (a
 student's laptop) and in presenter mode at 1920×1080 (a projector), no text in any figure overlaps
-another text or a neighbouring legend entry, none is cut off by its figure or legend box, and in
-presenter mode every text is at least 20 px and every figure fills most of the screen's height.
+another text or a neighbouring legend entry, none is cut off by its figure or legend box, a legend
+above panel titles sits at most 24 px over them, x tick labels of neighbouring panels keep 3 px
+apart, no table runs past its column, and in presenter mode every text is at least 20 px and every
+figure fills most of the screen's height. Class mode is included: a class on the server's own
+database, with its question answered, revealed, and an experiment with every student's sample, seen
+from Teach a class (the projector) and Join a class (a student).
 
 One tab per mode, reused for every page (the app's scripts load once), on the session's server and
 browser. The walkthrough is stepped with its Next button (a rerun, not a page load), and its paths
