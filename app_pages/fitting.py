@@ -388,9 +388,9 @@ with tabs[0]:
     st.markdown(
         f"""
 *"The variance component is just the variance of the estimated random effects."* Not quite: every b̂ is
-shrunk towards 0, so they spread **less** than the model says {gs} really differ. For
+shrunk towards 0, so they spread **less** than {gs} really differ. For
 `{first['Name']}`: the SD of the b̂ is **{first['SD of the modes']:.4g}**, the estimated SD is
-**{first['Estimated SD']:.4g}**. What is missing is roughly the average conditional variance
+**{first['Estimated SD']:.4g}**{" (here the b̂ spread *more* than the estimate: with few " + gs + " the estimate itself is rough)" if first['SD of the modes'] > first['Estimated SD'] else ""}. What is missing is roughly the average conditional variance
 ({first['Mean conditional variance']:.4g}), the uncertainty left in each b̂: √(mean b̂² + mean conditional
 variance) = **{first['Modes + conditional variance']:.4g}**.
 """
