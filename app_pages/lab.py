@@ -101,13 +101,13 @@ def controls() -> SimulationSettings:
                    max_per_group=base.max_per_group if preset in PRESETS else None)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@ui.shared_cache(max_entries=256)
 def run(settings: SimulationSettings, _start=None) -> lab.LabView:
     """Shared by all sessions: a lecture hall moving the same slider computes each view once."""
     return lab.simulated_lab(settings, start=_start)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@ui.shared_cache(max_entries=256)
 def figures(settings: SimulationSettings, theme: str):
     view = run(settings)
     dist = charts.coefficient_distributions(lab.coefficient_values(view), theme=theme,

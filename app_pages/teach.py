@@ -41,12 +41,12 @@ def class_store() -> ClassStore:
     return _store_for(db.database_url())
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def facts(path: str) -> dict:
     return numbers.walkthrough_facts(path, datasets.load(lessons.PATHS[path].data))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@ui.shared_cache(max_entries=32)
 def design(spec_json: str):
     return experiment.class_design(ExperimentSpec.from_json(spec_json))
 
