@@ -151,7 +151,7 @@ def lab_experiment(store: ClassStore, code: str, pid: str, view) -> None:
         st.caption("Your sample could not support a random slope, so a random intercept was fitted.")
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def follow(store: ClassStore, code: str, pid: str, shown: tuple) -> None:
     """Redraw the page when the instructor changes what the class sees."""
     try:

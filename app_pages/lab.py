@@ -169,7 +169,7 @@ def numbers(view: lab.LabView) -> None:
                + "; ".join(verdict) + ".")
 
 
-@st.fragment
+@ui.fragment
 def lab_fragment() -> None:
     """Controls and output rerun together without rerunning the rest of the app."""
     panel, output = st.columns([1, 2.6], gap="medium")
@@ -252,7 +252,7 @@ def repeated(settings: SimulationSettings, repeats: int, random: str, progress=N
     return cache[key]
 
 
-@st.fragment
+@ui.fragment
 def repeat_fragment() -> None:
     from charts import lab_repeat as repeat_charts
     from teaching.lab_repeat import MAX_REPEATS, summary

@@ -129,7 +129,7 @@ def header(store: ClassStore, code: str, key: str) -> None:
         st.image(class_charts.qr_png(link), caption="Scan to join", width=260)
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def participants() -> None:
     info = class_store().class_info(st.session_state.get(CODE))
     if info is None:
@@ -184,7 +184,7 @@ def _try(action) -> None:
 
 
 # -- the projector --------------------------------------------------------------------------
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def projector() -> None:
     store = class_store()
     code, key = st.session_state.get(CODE), st.session_state.get(KEY)

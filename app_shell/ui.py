@@ -15,11 +15,13 @@ import datasets
 from app_shell import presenter
 from datasets import upload
 
-from . import budget, compute
+from . import budget, compute, guard
 
 # A page's cache of results shared by all sessions: st.cache_resource within the byte budget of
 # app_shell.budget (an entry over its limit is not kept; the least recently used go first).
 shared_cache = budget.shared
+# st.fragment whose own reruns run within the limits of one request and show errors plainly (app_shell.guard).
+fragment = guard.fragment
 
 URL = "query-params"
 USER_KEY = "user_data"  # session_state: the uploaded data (datasets.upload.UserData), this session only

@@ -266,3 +266,42 @@ def test_an_unexpected_error_is_a_plain_message_when_not_testing(monkeypatch):
     assert not at.exception
     text = " ".join(e.value for e in at.error)
     assert "Something went wrong" in text and "/secret/path" not in text
+
+
+# -- fragments: their own reruns within the limits of one request ---------------------------------------
+FRAGMENT_SCRIPT = """
+import streamlit as st
+from app_shell import guard
+from lmm_core import limits
+
+@guard.fragment
+def inside():
+    st.write(f"limits: {'APP' if limits.current() == limits.APP else 'DEFAULT'}")
+    if st.session_state.get("fail"):
+        raise RuntimeError("/secret/path")
+
+inside()  # called outside any limits.use, as Streamlit calls a fragment on its own rerun
+"""
+
+
+def test_a_fragment_runs_within_the_app_limits_and_fails_plainly(monkeypatch):
+    at = AppTest.from_string(FRAGMENT_SCRIPT).run()
+    assert at.markdown[0].value == "limits: APP"
+    monkeypatch.delenv("SHRINKAGE_LAB_RAISE", raising=False)
+    at.session_state["fail"] = True
+    at.run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "Something went wrong" in text and "/secret/path" not in text
+    monkeypatch.setenv("SHRINKAGE_LAB_RAISE", "1")  # the tests see the error itself
+    at.run()
+    assert at.exception
+
+
+def test_every_fragment_of_the_pages_is_guarded():
+    from pathlib import Path
+
+    pages = Path(APP).parent / "app_pages"
+    bare = [f"{p.name}:{n}" for p in sorted(pages.glob("*.py"))
+            for n, line in enumerate(p.read_text().splitlines(), 1) if "st.fragment" in line]
+    assert not bare, f"use ui.fragment (app_shell.guard) instead of st.fragment: {bare}"
