@@ -234,22 +234,17 @@ in one direction than in the other (arrows that do not point straight at the cen
 
 
 # -- repeat the experiment: bias and variance of shrinkage -----------------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _repeated_cache() -> dict:
-    """Finished runs shared by all sessions (the same settings and R give the same copies)."""
-    return {}
-
-
 def repeated(settings: SimulationSettings, repeats: int, random: str, progress=None):
+    """Finished runs shared by all sessions (the same settings and R give the same copies), up to
+    35 MB each (500 groups, R = 200): kept within the caches' byte budget (app_shell.budget)."""
     from teaching.lab_repeat import repeat_experiment
 
-    cache = _repeated_cache()
+    cache = ui.shared_dict("lab.repeated", max_entries=32)
     key = (settings, repeats, random)
-    if key not in cache:
-        if len(cache) > 32:
-            cache.pop(next(iter(cache)))
-        cache[key] = repeat_experiment(settings, repeats, random=random, progress=progress)
-    return cache[key]
+    found = cache.get(key)
+    if found is None:
+        found = cache.put(key, repeat_experiment(settings, repeats, random=random, progress=progress))
+    return found
 
 
 @ui.fragment

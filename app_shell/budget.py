@@ -8,7 +8,8 @@ bytes. ``shared`` keeps Streamlit's cache (one computation per key even when a l
 asks at once, ``max_entries``, ``ttl``) and adds two byte limits, measured once per entry when
 the value is computed:
 
-- a value larger than ``entry_bytes()`` (``SHRINKAGE_LAB_CACHE_ENTRY_MB``, default 20 MB) is
+- a value larger than ``entry_bytes()`` (``SHRINKAGE_LAB_CACHE_ENTRY_MB``, default 40 MB: the
+  largest legitimate entry, the lab's repeated experiment at 500 groups and R = 200, is 35 MB) is
   returned but not kept: its entry is cleared at once and the next call computes it again;
 - all shared caches together keep at most ``budget_bytes()`` (``SHRINKAGE_LAB_CACHE_MB``,
   default 200 MB): past it, the least recently used entries of any shared cache are cleared.
@@ -41,7 +42,7 @@ LOG = logging.getLogger("shrinkage_lab")
 BUDGET_ENV = "SHRINKAGE_LAB_CACHE_MB"
 ENTRY_ENV = "SHRINKAGE_LAB_CACHE_ENTRY_MB"
 DEFAULT_BUDGET_MB = 200.0
-DEFAULT_ENTRY_MB = 20.0
+DEFAULT_ENTRY_MB = 40.0
 MB = 1024 * 1024
 
 
@@ -175,14 +176,14 @@ class Ledger:
                 return
             self._records[key] = _Record(size, time.monotonic(), clear)
             self._total += size
-            if max_entries is not None:  # Streamlit drops this function's oldest entries itself
+            if max_entries is not None:  # as Streamlit does: this cache's least recently used go
                 mine = [k for k in self._records if k[0] == key[0]]
-                for old in mine[: max(0, len(mine) - max_entries)]:
-                    self._drop(old)
+                victims += [self._drop(old) for old in mine[: max(0, len(mine) - max_entries)]]
             budget = budget_bytes()
             while self._total > budget and self._records:
                 victims.append(self._drop(next(iter(self._records))))
             self.evicted += len(victims)
+        victims = [v for v in victims if v is not None]
         for victim in victims:
             victim.clear()
         if victims:
@@ -263,3 +264,65 @@ def shared(max_entries: int | None = None, ttl: float | None = None):
         return run
 
     return decorate
+
+
+class SharedDict:
+    """A dict of results shared by all sessions, within the same budget, for a result that cannot
+    be computed inside ``st.cache_resource`` (e.g. one that draws a progress bar while it runs):
+
+        store = budget.shared_dict("lab.repeated", max_entries=32)
+        value = store.get(key)
+        if value is None:
+            value = store.put(key, compute())
+    """
+
+    def __init__(self, name: str, max_entries: int | None = None) -> None:
+        self.name, self.max_entries = name, max_entries
+        self._values: dict = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, key, default=None):
+        with self._lock:
+            if key not in self._values:
+                return default
+            value = self._values[key]
+        LEDGER.seen((self.name, _identity(key)), None)
+        return value
+
+    def put(self, key, value):
+        """Keep ``value`` (unless it is over the entry limit); returns it."""
+        size = size_of(value)
+        if size > entry_bytes():
+            LEDGER.refused += 1
+            LOG.info("%s: a value of %.1f MB is over the cache's entry limit of %.1f MB; not kept",
+                     self.name, size / MB, entry_bytes() / MB)
+            return value
+        with self._lock:
+            self._values[key] = value
+
+        def clear_one() -> None:
+            with self._lock:
+                self._values.pop(key, None)
+
+        LEDGER.add((self.name, _identity(key)), size, clear_one, self.max_entries)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+        LEDGER.forget_function(self.name)
+
+
+_DICTS: dict[str, SharedDict] = {}
+_DICTS_LOCK = threading.Lock()
+
+
+def shared_dict(name: str, max_entries: int | None = None) -> SharedDict:
+    """The process's one ``SharedDict`` of this name (pages run again on every rerun: the dict stays)."""
+    with _DICTS_LOCK:
+        if name not in _DICTS:
+            _DICTS[name] = SharedDict(name, max_entries)
+        return _DICTS[name]

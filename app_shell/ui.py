@@ -20,6 +20,7 @@ from . import budget, compute, guard
 # A page's cache of results shared by all sessions: st.cache_resource within the byte budget of
 # app_shell.budget (an entry over its limit is not kept; the least recently used go first).
 shared_cache = budget.shared
+shared_dict = budget.shared_dict  # the same, for a result computed outside st.cache_resource
 # st.fragment whose own reruns run within the limits of one request and show errors plainly (app_shell.guard).
 fragment = guard.fragment
 

@@ -51,7 +51,7 @@ def test_size_is_the_bytes_held():
 def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.delenv(budget.BUDGET_ENV, raising=False)
     monkeypatch.delenv(budget.ENTRY_ENV, raising=False)
-    assert budget.budget_bytes() == 200 * MB and budget.entry_bytes() == 20 * MB
+    assert budget.budget_bytes() == 200 * MB and budget.entry_bytes() == 40 * MB
     monkeypatch.setenv(budget.BUDGET_ENV, "10")
     monkeypatch.setenv(budget.ENTRY_ENV, "50")  # never more than the whole budget
     assert budget.budget_bytes() == budget.entry_bytes() == 10 * MB
@@ -142,3 +142,20 @@ def test_a_session_keeps_its_own_results_within_its_budget(monkeypatch):
     assert at.session_state["calls"][2:] == [1.0, 1.1, 1.2, 1.3]
     entries, total = map(int, at.markdown[0].value.split()[:2])
     assert entries == 2 and total <= 3 * MB
+
+
+def test_a_shared_dict_is_within_the_same_budget(small_budget):
+    store = budget.shared_dict("test.store", max_entries=2)
+    assert budget.shared_dict("test.store") is store  # one per process, whatever page asks
+    store.clear()
+    big = store.put("big", np.zeros(2 * MB // 8))
+    assert big.nbytes == 2 * MB and store.get("big") is None  # over the entry limit: not kept
+    for k in range(3):
+        store.put(k, np.zeros(MB // 16))
+    assert store.get(0) is None and store.get(1) is not None and len(store) == 2  # max_entries
+    other, _calls = counting(0.99, "beside the store")
+    for k in range(3):
+        other(k)
+        assert budget.total_bytes() <= budget.budget_bytes()
+    assert len(store) < 2  # the store's least recently used went to make room
+    store.clear()
