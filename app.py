@@ -7,11 +7,12 @@ to add one, create the file and list it below under a section.
 import pandas as pd
 import streamlit as st
 
-from app_shell import guard, presenter, restart
+from app_shell import closed_tabs, guard, presenter, restart
 from app_shell import ui
 from lmm_core import limits
 
 restart.install()  # after a server restart, a fragment's rerun from an open tab runs the whole page
+closed_tabs.install()  # a closed tab's session (and its uploaded data) is shut down soon after its TTL
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 # Text columns held as Python strings, not Arrow: the app's frames are small, and there pandas'
