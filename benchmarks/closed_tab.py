@@ -155,6 +155,71 @@ def watch(probe_path: Path, seconds: float, label: str, t0: float) -> dict | Non
     return None
 
 
+def write_csv(path: Path, rows: int) -> Path:
+    with path.open("w") as out:
+        out.write("score,week,pupil\n")
+        for i in range(rows):
+            p, w = divmod(i, 10)
+            out.write(f"{10 + (p % 97) * 0.1 + 0.5 * w + (p * w) % 7 * 0.3:.3f},{w},pupil-{p:05d}\n")
+    return path
+
+
+class ProbedServer:
+    """The app served by ``app_shell.serve`` with the probe inside (a context manager)."""
+
+    def __init__(self, work: Path, ttl: int | None = None, collect: int = 0, env: dict | None = None):
+        from benchmarks import browser_kit as kit
+
+        self.work, self.probe_path = work, work / "probe.jsonl"
+        self.port = kit.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, __file__, "--serve", "--server.port", str(self.port), "--server.address",
+                   "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        if ttl is not None:
+            command += ["--server.disconnectedSessionTTL", str(ttl)]
+        self._command = command
+        self._env = {**os.environ, **(env or {}), "CLOSED_TAB_PROBE": str(self.probe_path),
+                     "CLOSED_TAB_COLLECT": str(collect)}
+        self.process = None
+
+    def __enter__(self) -> "ProbedServer":
+        from benchmarks import browser_kit as kit
+
+        with open(self.work / "streamlit.log", "wb") as log:
+            self.process = subprocess.Popen(self._command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True, env=self._env)
+        kit.StreamlitServer(port=self.port).wait_healthy(90)  # only its health check
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            self.process.wait(10)
+
+    def last(self) -> dict:
+        return last(self.probe_path)
+
+
+def upload_and_use(page, url: str, csv: Path) -> None:
+    """Open "Your model", upload ``csv``, use its columns, open "Three ways to pool"."""
+    from benchmarks import browser_kit as kit
+
+    kit.open_app(page, f"{url}/your-model")
+    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
+    since = kit.runs(page)
+    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(csv))
+    kit.wait_for_run(page, since)
+    since = kit.runs(page)
+    page.locator(".st-key-ym_use button").click()
+    kit.wait_for_run(page, since)
+    page.get_by_text("In use:").wait_for()
+    kit.wait_for_run(page, kit.runs(page) - 1)  # the rerun that selects the data is over
+    since = kit.runs(page)
+    page.locator("[data-testid=stSidebarNavLink]", has_text="Three ways to pool").click()
+    kit.wait_for_run(page, since)
+    kit.wait_for_figures(page)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ttl", type=int, default=None, help="server.disconnectedSessionTTL (default: the config's)")
@@ -172,32 +237,16 @@ def main() -> int:
     from benchmarks import browser_kit as kit
 
     work = Path(tempfile.mkdtemp(prefix="closed-tab-"))
-    probe_path, csv = work / "probe.jsonl", work / "pupils.csv"
-    with csv.open("w") as out:
-        out.write("score,week,pupil\n")
-        for i in range(args.rows):
-            p, w = divmod(i, 10)
-            out.write(f"{10 + (p % 97) * 0.1 + 0.5 * w + (p * w) % 7 * 0.3:.3f},{w},pupil-{p:05d}\n")
-    port = kit.free_port()
-    command = [sys.executable, __file__, "--serve", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    if args.ttl is not None:
-        command += ["--server.disconnectedSessionTTL", str(args.ttl)]
-    log = open(work / "streamlit.log", "wb")
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              start_new_session=True, env={**os.environ, "CLOSED_TAB_PROBE": str(probe_path),
-                                   "CLOSED_TAB_COLLECT": str(args.collect)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        watcher = kit.StreamlitServer(port=port)  # only for its health check
-        watcher.wait_healthy(90)
-        ttl = args.ttl
-        if ttl is None:
-            import tomllib
+    csv = write_csv(work / "pupils.csv", args.rows)
+    ttl = args.ttl
+    if ttl is None:
+        import tomllib
 
-            ttl = tomllib.loads((ROOT / ".streamlit/config.toml").read_text()).get("server", {}).get(
-                "disconnectedSessionTTL", 120)
-        wait = args.wait if args.wait is not None else ttl + 60
+        ttl = tomllib.loads((ROOT / ".streamlit/config.toml").read_text()).get("server", {}).get(
+            "disconnectedSessionTTL", 120)
+    wait = args.wait if args.wait is not None else ttl + 60
+    with ProbedServer(work, args.ttl, args.collect) as server:
+        probe_path, url = server.probe_path, server.url
         print(f"{kit.machine()}\nserver.disconnectedSessionTTL = {ttl} s; upload: {args.rows:,} rows "
               f"({csv.stat().st_size / 1e6:.1f} MB)")
         with sync_playwright() as pw:
@@ -206,21 +255,8 @@ def main() -> int:
             kit.prepare_context(context)
             page = context.new_page()
             page.set_default_timeout(kit.RUN_TIMEOUT_MS)
-            kit.open_app(page, f"{url}/your-model")
             before = last(probe_path)
-            page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
-            since = kit.runs(page)
-            page.locator(".st-key-ym_file input[type=file]").set_input_files(str(csv))
-            kit.wait_for_run(page, since)
-            since = kit.runs(page)
-            page.locator(".st-key-ym_use button").click()
-            kit.wait_for_run(page, since)
-            page.get_by_text("In use:").wait_for()
-            kit.wait_for_run(page, kit.runs(page) - 1)  # the rerun that selects the data is over
-            since = kit.runs(page)
-            page.locator("[data-testid=stSidebarNavLink]", has_text="Three ways to pool").click()
-            kit.wait_for_run(page, since)
-            kit.wait_for_figures(page)
+            upload_and_use(page, url, csv)
             time.sleep(2.5)
             loaded = last(probe_path)
             print(f"before the upload: server {before.get('rss_mb')} MB; with the data used on two pages: "
@@ -241,10 +277,6 @@ def main() -> int:
             print(f"uploaded data freed {freed['after_close_s']:.0f} s after the tab closed; server {freed['rss_mb']} MB")
         else:
             print("uploaded data still in the server at the end")
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(10)
-        log.close()
     chain = probe_path.with_suffix(".chain")
     if chain.exists():
         print("what held the upload (last probe):", chain.read_text().strip().splitlines()[-1])
