@@ -115,7 +115,8 @@ def cached(max_entries: int = 32, ttl: float = TTL):
     def decorate(fn):
         shared = budget.shared(max_entries=max_entries, ttl=ttl)(fn)
         signature = inspect.signature(fn)
-        name = f"{fn.__module__}.{fn.__qualname__}"
+        # page scripts all run as __main__: the file keeps two pages' functions of one name apart
+        name = f"{getattr(getattr(fn, '__code__', None), 'co_filename', fn.__module__)}:{fn.__qualname__}"
 
         @functools.wraps(fn)
         def run(key: DataKey, *args, **kwargs):
