@@ -17,6 +17,7 @@ import charts
 from app_shell import presenter, ui
 from classroom import ClassError, ClassStore, NotAllowed, codes, db, experiment
 from classroom.store import EXPERIMENT, QUESTION
+from teaching.pooling import singular_message
 
 PIDS = "class_participant_ids"  # session_state: join code -> participant id
 POLL_S = 2
@@ -149,6 +150,9 @@ def lab_experiment(store: ClassStore, code: str, pid: str, view) -> None:
                                    "model (purple) and the truth (green circles).", key="class_own_map")
     if fit.random == "intercept":
         st.caption("Your sample could not support a random slope, so a random intercept was fitted.")
+    singular = singular_message(result, "group")
+    if singular:
+        st.caption(singular)
 
 
 @ui.fragment(run_every=POLL_S)

@@ -273,9 +273,11 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
         return
     fig = class_charts.sampling_cloud(summary.points, summary.truth, population, theme=ui.theme())
     ui.show(presenter.figure(fig), f"Group {group} as estimated by each of {summary.n_students} students from "
-                                   "their own sample: their own regression (blue) scatters widely around the "
-                                   "truth (green); the mixed model (purple) scatters less but sits closer to the "
-                                   "population average (star).", key="teach_cloud")
+                                   "their own sample: their own regression (blue circles), the mixed model (purple "
+                                   "diamonds), the truth (green ring) and the population average (star). "
+                                   + summaries.cloud_sentence(summary, population, (float(s["sd_intercept"]),
+                                                                                     float(s["sd_slope"]))),
+            key="teach_cloud")
     table = summary.table.assign(method=lambda t: t["method"].map({"none": "No pooling", "partial": "Partial pooling"}))
     st.dataframe(table[["method", "coefficient", "n", "truth", "mean", "bias", "spread", "rmse"]].rename(columns={
         "method": "Method", "coefficient": "Coefficient", "n": "Students", "truth": "Truth", "mean": "Class mean",
@@ -286,8 +288,8 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
                "from the truth (combines both).")
     if by_size["size"].nunique() > 1:
         ui.show(presenter.figure(class_charts.size_errors(by_size, theme=ui.theme())),
-                "Error of the intercepts over all groups of each size and all students: the mixed model gains "
-                "most for small groups.", key="teach_sizes")
+                "Error of the intercepts over all groups of each size and all students. "
+                + summaries.size_sentence(by_size), key="teach_sizes")
 
 
 def manage(store: ClassStore, code: str, key: str) -> None:

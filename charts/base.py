@@ -63,6 +63,16 @@ def palette(theme: str) -> dict:
     return THEMES["dark" if theme == "dark" else "light"]
 
 
+# The words pages use for the theme-dependent colours (the population line and reference marks are
+# black on the light background and white on the dark one): keep them in step with THEMES.
+COLOUR_WORDS = {"light": {"population": "black"}, "dark": {"population": "white"}}
+
+
+def colour_word(theme: str, what: str = "population") -> str:
+    """The word for a theme-dependent colour as it shows on screen, e.g. 'black' / 'white'."""
+    return COLOUR_WORDS["dark" if theme == "dark" else "light"][what]
+
+
 def _template_name(theme: str, present: bool = False) -> str:
     """A small Plotly template per theme (and per mode: normal or presenter), registered once:
     applying it by name costs a fraction of setting the same properties on every figure (or of

@@ -37,7 +37,7 @@ def sampling_cloud(points: pd.DataFrame, truth: tuple[float, float], population:
                    theme: str = "light", height: int = 560, x_label: str = "Intercept",
                    y_label: str = "Slope") -> go.Figure:
     """Every student's estimate of one group: no pooling (blue circles) and partial pooling
-    (red diamonds), each method's average (large outlined marker), the group's true value
+    (purple diamonds), each method's average (large outlined marker), the group's true value
     (green) and the population average (star)."""
     c = palette(theme)
     fig = go.Figure()
