@@ -15,14 +15,14 @@ from lmm_core import tables
 SLEEP_SLOPES = numbers.FORMULAS["sleepstudy"]["both"]
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def sleep_fit():
     from lmm_core import lmer
 
     return lmer(SLEEP_SLOPES, datasets.load("sleepstudy"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@ui.shared_cache(max_entries=32)
 def simulated(seed: int, correlation: float):
     return numbers.simulated_aic_comparison(seed, correlation)
 

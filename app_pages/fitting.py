@@ -335,7 +335,7 @@ else:
            "so the mixed model weighs each group's information differently from one ordinary regression.")
     st.warning(f"**The two differ** (by up to {biggest:.3g}). {why}")
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def _singular_iris():
     from teaching.pooling import compare_pooling
 

@@ -33,14 +33,14 @@ def class_store() -> ClassStore:
     return _store_for(db.database_url())
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@ui.shared_cache(max_entries=32)
 def design(spec_json: str):
     from classroom.store import ExperimentSpec
 
     return experiment.class_design(ExperimentSpec.from_json(spec_json))
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@ui.shared_cache(max_entries=512)
 def own_fit(spec_json: str, seed: int):
     return experiment.fit_own_sample(design(spec_json), seed)
 
@@ -155,7 +155,7 @@ def lab_experiment(store: ClassStore, code: str, pid: str, view) -> None:
         st.caption(singular)
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def follow(store: ClassStore, code: str, pid: str, shown: tuple) -> None:
     """Redraw the page when the instructor changes what the class sees."""
     try:

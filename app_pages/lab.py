@@ -102,13 +102,13 @@ def controls() -> SimulationSettings:
                    max_per_group=base.max_per_group if preset in PRESETS else None)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@ui.shared_cache(max_entries=256)
 def run(settings: SimulationSettings, _start=None) -> lab.LabView:
     """Shared by all sessions: a lecture hall moving the same slider computes each view once."""
     return lab.simulated_lab(settings, start=_start)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@ui.shared_cache(max_entries=256)
 def figures(settings: SimulationSettings, theme: str, centred: bool = False):
     view = run(settings)
     c = lab.centred_lab(view, settings) if centred and view.result is not None else None
@@ -193,7 +193,7 @@ def _narrower(view: lab.LabView, centred: bool, settings: SimulationSettings) ->
             + (" The mixed model's are narrower: that is shrinkage." if narrower else ""))
 
 
-@st.fragment
+@ui.fragment
 def lab_fragment() -> None:
     """Controls and output rerun together without rerunning the rest of the app."""
     panel, output = st.columns([1, 2.6], gap="medium")
@@ -262,25 +262,20 @@ in one direction than in the other (arrows that do not point straight at the cen
 
 
 # -- repeat the experiment: bias and variance of shrinkage -----------------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _repeated_cache() -> dict:
-    """Finished runs shared by all sessions (the same settings and R give the same copies)."""
-    return {}
-
-
 def repeated(settings: SimulationSettings, repeats: int, random: str, progress=None):
+    """Finished runs shared by all sessions (the same settings and R give the same copies), up to
+    35 MB each (500 groups, R = 200): kept within the caches' byte budget (app_shell.budget)."""
     from teaching.lab_repeat import repeat_experiment
 
-    cache = _repeated_cache()
+    cache = ui.shared_dict("lab.repeated", max_entries=32)
     key = (settings, repeats, random)
-    if key not in cache:
-        if len(cache) > 32:
-            cache.pop(next(iter(cache)))
-        cache[key] = repeat_experiment(settings, repeats, random=random, progress=progress)
-    return cache[key]
+    found = cache.get(key)
+    if found is None:
+        found = cache.put(key, repeat_experiment(settings, repeats, random=random, progress=progress))
+    return found
 
 
-@st.fragment
+@ui.fragment
 def repeat_fragment() -> None:
     from charts import lab_repeat as repeat_charts
     from teaching.lab_repeat import MAX_REPEATS, summary

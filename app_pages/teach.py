@@ -41,12 +41,12 @@ def class_store() -> ClassStore:
     return _store_for(db.database_url())
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def facts(path: str) -> dict:
     return numbers.walkthrough_facts(path, datasets.load(lessons.PATHS[path].data))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@ui.shared_cache(max_entries=32)
 def design(spec_json: str):
     return experiment.class_design(ExperimentSpec.from_json(spec_json))
 
@@ -129,7 +129,7 @@ def header(store: ClassStore, code: str, key: str) -> None:
         st.image(class_charts.qr_png(link), caption="Scan to join", width=260)
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def participants() -> None:
     info = class_store().class_info(st.session_state.get(CODE))
     if info is None:
@@ -184,7 +184,7 @@ def _try(action) -> None:
 
 
 # -- the projector --------------------------------------------------------------------------
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def projector() -> None:
     store = class_store()
     code, key = st.session_state.get(CODE), st.session_state.get(KEY)

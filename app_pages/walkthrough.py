@@ -28,36 +28,36 @@ HEIGHT = 560 if presenter.active() else 520
 
 
 # -- cached numbers (shared by all sessions, read-only) ------------------------------------
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def facts(path: str) -> dict:
     return numbers.walkthrough_facts(path, datasets.load(lessons.PATHS[path].data))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@ui.shared_cache(max_entries=32)
 def thinned(data_name: str, keep: int, random: str):
     info = datasets.info(data_name)
     return numbers.thinned_pooling(datasets.load(data_name), info.response, info.group, info.covariate, keep,
                                    random=random, extra_covariates=info.extra_covariates)
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def profile(data_name: str):
     return numbers.criterion_profile(numbers.FORMULAS[data_name]["intercept"], datasets.load(data_name),
                                      numbers.THETA_MAX[data_name])
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@ui.shared_cache(max_entries=64)
 def scenario(n_per_group: int, ratio: float):
     return numbers.shrinkage_scenario(n_per_group, ratio)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@ui.shared_cache(max_entries=16)
 def predictions(keep: int):
     return numbers.three_predictions(datasets.load("sleepstudy"), "Reaction", "Subject", "Days",
                                      numbers.PREDICTION_SUBJECT, keep)
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def model_fit(data_name: str, kind: str):
     from lmm_core import lmer
 

@@ -93,8 +93,8 @@ def show_own_data_section() -> None:
                      expanded=ui.is_user(choice)):
         st.markdown(
             f"Limits: {upload.LIMITS_TEXT}. The first row must hold the column names. Your data stay "
-            "**in this browser session only**: they are not saved, other people cannot see them, and they "
-            "are gone when you close or reload the tab."
+            "**in this browser session only**: they are not saved, other people cannot see them, and when "
+            "you close or reload the tab the server deletes them within about two and a half minutes."
         )
         source = st.radio("Where the data come from", ["Upload a file", "Paste a table", "Simulated exercise"],
                           horizontal=True, key="ym_source")

@@ -9,6 +9,8 @@ on how a page computed them, and return a figure; pages add the caption.
 from __future__ import annotations
 
 import functools
+import html
+import re
 
 import math
 from copy import deepcopy
@@ -553,3 +555,68 @@ def nan_join(segments_x, segments_y):
         xs.extend(list(x) + [np.nan])
         ys.extend(list(y) + [np.nan])
     return np.array(xs, float), np.array(ys, float)
+
+
+# -- text from the user inside a figure ------------------------------------------------------
+# Plotly draws a subset of HTML in every text of a figure (titles, axis titles and tick labels,
+# legend names, hover text, annotations): <b>, <i>, <br>, <a href>, <span style>, entities. The
+# app's own texts use a few of these on purpose (<br>, <b>, <extra>); names that came from an
+# upload (columns, levels, the file) must show as typed instead.
+MARKUP = re.compile(r"[<>&]")
+
+
+def markup_strings(strings) -> tuple[str, ...]:
+    """Those of ``strings`` that Plotly would read as markup (they contain <, > or &)."""
+    return tuple(sorted({str(s) for s in strings if s is not None and MARKUP.search(str(s))}, key=len,
+                        reverse=True))
+
+
+def _pattern(strings: tuple[str, ...]):
+    return re.compile("|".join(map(re.escape, strings)))
+
+
+def escape_user_text(fig: go.Figure, strings) -> go.Figure:
+    """The figure with every occurrence of the user's ``strings`` in its texts escaped (``<`` →
+    ``&lt;``, ``>`` → ``&gt;``, ``&`` → ``&amp;``), so Plotly shows them as typed; the figure's own
+    markup stays. One pass over the finished figure, so every way a name reaches a text (a title
+    built with an f-string, a legend name, a category on an axis, hover data) is covered. Returns
+    the figure itself when no string needs it (the usual case), else an escaped copy (figures may
+    be cached: the original is never changed)."""
+    strings = markup_strings(strings)
+    if not strings:
+        return fig
+    pattern = _pattern(strings)
+
+    def fix(text: str) -> str:
+        return pattern.sub(lambda m: html.escape(m.group(0), quote=False), text)
+
+    def walk(value):
+        if isinstance(value, str):
+            return fix(value) if MARKUP.search(value) else value
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
+            value = value.to_numpy()
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiubcmM":
+            return [walk(v) for v in value.tolist()]
+        return value
+
+    d = fig.to_dict()
+    layout = d.get("layout") or {}
+    template = layout.pop("template", None)  # the app's own
+    layout = walk(layout)
+    if template is not None:
+        layout["template"] = template
+    escaped = PlainFigure([walk(t) for t in d.get("data") or []], layout)
+    return escaped
+
+
+def unescape_user_text(text: str, strings) -> str:
+    """A text read back from a figure (a clicked point's group) with the user's strings as typed."""
+    strings = markup_strings(strings)
+    if not strings or "&" not in str(text):
+        return text
+    escaped = {html.escape(s, quote=False): s for s in strings}
+    return _pattern(tuple(sorted(escaped, key=len, reverse=True))).sub(lambda m: escaped[m.group(0)], str(text))
