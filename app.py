@@ -4,18 +4,15 @@ Run it with `streamlit run app.py`. Each page lives in its own file in `app_page
 to add one, create the file and list it below under a section.
 """
 
-import logging
-import os
-
 import pandas as pd
 import streamlit as st
 
-from app_shell import presenter, restart
+from app_shell import closed_tabs, guard, presenter, restart
 from app_shell import ui
 from lmm_core import limits
 
-LOG = logging.getLogger("shrinkage_lab")
 restart.install()  # after a server restart, a fragment's rerun from an open tab runs the whole page
+closed_tabs.install()  # a closed tab's session (and its uploaded data) is shut down soon after its TTL
 
 st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
 # Text columns held as Python strings, not Arrow: the app's frames are small, and there pandas'
@@ -58,16 +55,10 @@ SECTIONS = {
 
 page = st.navigation(SECTIONS)
 # Everything a link, a typed formula or an upload asks for runs within the limits of one web
-# request (lmm_core.limits.APP: design sizes, dense matrices, a wall clock for each fit).
+# request (lmm_core.limits.APP: design sizes, dense matrices, a wall clock for each fit); an
+# unexpected error is logged and shown as a plain message. Fragments (guard.fragment instead of
+# st.fragment) get the same on their own reruns, which do not pass through here.
 with limits.use(limits.APP):
     ui.shared_controls()
     presenter.apply()  # presenter mode (?present=1): big text, no sidebar, on every page
-    try:
-        page.run()
-    except Exception:  # st.stop()/st.rerun() are not Exceptions, so they pass through
-        if os.environ.get("SHRINKAGE_LAB_RAISE"):  # the tests see the error itself
-            raise
-        LOG.exception("Unexpected error on page %s", page.title)
-        st.error("Something went wrong on this page, and it has been written to the server's log. Choose "
-                 "another data set or model in the sidebar, or reload the page; if it keeps happening, "
-                 "please tell your teacher which page and which choices it was.", icon=":material/error:")
+    guard.guarded(page.run, where=f"page {page.title}")

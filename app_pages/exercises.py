@@ -15,14 +15,14 @@ from lmm_core import tables
 SLEEP_SLOPES = numbers.FORMULAS["sleepstudy"]["both"]
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def sleep_fit():
     from lmm_core import lmer
 
     return lmer(SLEEP_SLOPES, datasets.load("sleepstudy"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@ui.shared_cache(max_entries=32)
 def simulated(seed: int, correlation: float):
     return numbers.simulated_aic_comparison(seed, correlation)
 
@@ -115,14 +115,7 @@ if reveal("ex_answer_3"):
     comparison = simulated(int(seed), float(true_corr))
     st.dataframe(comparison.table.style.format(precision=2, subset=["REML criterion", "AIC", "Δ AIC"]),
                  width="stretch")
-    best = comparison.table.loc[comparison.best]
-    runner_up = comparison.table["Δ AIC"].drop(comparison.best).min()
-    st.markdown(
-        f"Lowest AIC: **{comparison.best}** (`{best['Formula']}`), {runner_up:.1f} below the next model. "
-        "A difference under about 2 is too small to prefer one model strongly; then the simpler one is a "
-        "reasonable choice. The random-intercept model ignores that slopes differ, which usually costs it "
-        "many AIC points here."
-    )
+    st.markdown(numbers.aic_verdict(comparison))
     correlated = comparison.fits["Random slope, correlated"].varcorr[0]
     st.caption(
         f"The correlated model estimates the correlation as {correlated.corr[0, 1]:.2f} (truth: {true_corr:.1f}). "

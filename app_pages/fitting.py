@@ -335,7 +335,7 @@ else:
            "so the mixed model weighs each group's information differently from one ordinary regression.")
     st.warning(f"**The two differ** (by up to {biggest:.3g}). {why}")
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def _singular_iris():
     from teaching.pooling import compare_pooling
 
@@ -388,9 +388,9 @@ with tabs[0]:
     st.markdown(
         f"""
 *"The variance component is just the variance of the estimated random effects."* Not quite: every b̂ is
-shrunk towards 0, so they spread **less** than the model says {gs} really differ. For
+shrunk towards 0, so they spread **less** than {gs} really differ. For
 `{first['Name']}`: the SD of the b̂ is **{first['SD of the modes']:.4g}**, the estimated SD is
-**{first['Estimated SD']:.4g}**. What is missing is roughly the average conditional variance
+**{first['Estimated SD']:.4g}**{" (here the b̂ spread *more* than the estimate: with few " + gs + " the estimate itself is rough)" if first['SD of the modes'] > first['Estimated SD'] else ""}. What is missing is roughly the average conditional variance
 ({first['Mean conditional variance']:.4g}), the uncertainty left in each b̂: √(mean b̂² + mean conditional
 variance) = **{first['Modes + conditional variance']:.4g}**.
 """
@@ -472,7 +472,9 @@ lme4's `confint()` does.
     ui.show(figs.sd_profile(prof.curve, estimate=prof.estimate, lower=prof.lower, upper=prof.upper,
                             cutoff=prof.cutoff, theme=ui.theme(), x_label=f"SD of the intercepts between {ui.plural(info.group_label)}"),
             f"How much worse the fit gets (deviance above its minimum) when the SD between {gs} is held at each "
-            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval.",
+            f"value. Values below the dashed line are compatible with the data: the purple bar is the 95% interval "
+            f"({fmt(prof.lower)} to {fmt(prof.upper)}), lme4's profile interval: the row {ui.code(prof.parameter)} of "
+            f"`confint(fit)` in R for this model.",
             key="profile")
     rows = []
     for name in datasets.names():

@@ -17,6 +17,7 @@ import charts
 from app_shell import presenter, ui
 from classroom import ClassError, ClassStore, NotAllowed, codes, db, experiment
 from classroom.store import EXPERIMENT, QUESTION
+from teaching.pooling import singular_message
 
 PIDS = "class_participant_ids"  # session_state: join code -> participant id
 POLL_S = 2
@@ -32,14 +33,14 @@ def class_store() -> ClassStore:
     return _store_for(db.database_url())
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@ui.shared_cache(max_entries=32)
 def design(spec_json: str):
     from classroom.store import ExperimentSpec
 
     return experiment.class_design(ExperimentSpec.from_json(spec_json))
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@ui.shared_cache(max_entries=512)
 def own_fit(spec_json: str, seed: int):
     return experiment.fit_own_sample(design(spec_json), seed)
 
@@ -149,9 +150,12 @@ def lab_experiment(store: ClassStore, code: str, pid: str, view) -> None:
                                    "model (purple) and the truth (green circles).", key="class_own_map")
     if fit.random == "intercept":
         st.caption("Your sample could not support a random slope, so a random intercept was fitted.")
+    singular = singular_message(result, "group")
+    if singular:
+        st.caption(singular)
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def follow(store: ClassStore, code: str, pid: str, shown: tuple) -> None:
     """Redraw the page when the instructor changes what the class sees."""
     try:

@@ -10,6 +10,7 @@ import streamlit as st
 import charts
 from app_shell import ui
 from teaching import lab
+from teaching.pooling import axis_labels, centring_help, centring_label
 from teaching.simulate import PRESETS, SimulationSettings
 
 CUSTOM = "Your own settings"
@@ -102,29 +103,36 @@ def controls() -> SimulationSettings:
                    max_per_group=base.max_per_group if preset in PRESETS else None)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@ui.shared_cache(max_entries=256)
 def run(settings: SimulationSettings, _start=None) -> lab.LabView:
     """Shared by all sessions: a lecture hall moving the same slider computes each view once."""
     return lab.simulated_lab(settings, start=_start)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def figures(settings: SimulationSettings, theme: str):
+@ui.shared_cache(max_entries=256)
+def figures(settings: SimulationSettings, theme: str, centred: bool = False):
     view = run(settings)
-    dist = charts.coefficient_distributions(lab.coefficient_values(view), theme=theme,
-                                            labels={"intercept": "Intercepts", "slope": "Slopes"}, height=380)
+    c = lab.centred_lab(view, settings) if centred and view.result is not None else None
+    x_label, _ = axis_labels(None, centred and c is not None, "y", "occasion", xbar=c.xbar if c else None)
+    dist = charts.coefficient_distributions(c.values if c else lab.coefficient_values(view), theme=theme,
+                                            labels={"intercept": "Intercepts" + (f" (at occasion {c.xbar:.3g})" if c else ""),
+                                                    "slope": "Slopes"}, height=380)
     if view.result is None:
         return None, dist
-    pop = view.result.population
+    pop = c.population if c else view.result.population
     fig = charts.shrinkage_map(
-        view.result.table, population=(pop["intercept"], pop["slope"]), ellipses=lab.estimated_rings(view.result),
-        truth=lab.truth_table(view.sim), true_ellipses=lab.true_rings(settings), theme=theme,
-        x_label="Intercept (at the first occasion)", y_label="Slope (per occasion)", height=640)
+        c.table if c else view.result.table, population=(pop["intercept"], pop["slope"]),
+        ellipses=c.estimated_rings if c else lab.estimated_rings(view.result),
+        truth=c.truth if c else lab.truth_table(view.sim),
+        true_ellipses=c.true_rings if c else lab.true_rings(settings), theme=theme,
+        x_label=x_label, y_label="Slope (per occasion)", height=640)
     return fig, dist
 
 
-def numbers(view: lab.LabView) -> None:
-    pull = view.shrinkage
+def numbers(view: lab.LabView, centred=None) -> None:
+    pull = centred.shrinkage if centred else view.shrinkage
+    if centred:
+        view = replace(view, errors=centred.errors)
     better = lab.improvement(view)
 
     def share(values: dict, key: str, suffix: str = "") -> str:
@@ -171,7 +179,23 @@ def numbers(view: lab.LabView) -> None:
                + "; ".join(verdict) + ".")
 
 
-@st.fragment
+def _narrower(view: lab.LabView, centred: bool, settings: SimulationSettings) -> str:
+    """Which distributions are narrower, from the numbers drawn (SD per method and coefficient)."""
+    values = lab.centred_lab(view, settings).values if centred else lab.coefficient_values(view)
+    sd = values.groupby(["coefficient", "method"])["value"].std()
+    said = []
+    for c in ("intercept", "slope"):
+        if (c, "none") in sd and (c, "partial") in sd and np.isfinite(sd[(c, "none")]):
+            own, mixed = float(sd[(c, "none")]), float(sd[(c, "partial")])
+            said.append(f"{c}s {mixed:.3g} against {own:.3g} ({'narrower' if mixed < own else 'not narrower'})")
+    if not said:
+        return ""
+    narrower = all("(narrower)" in p for p in said)
+    return ("SD of the mixed model's group coefficients against the own regressions': " + "; ".join(said) + "."
+            + (" The mixed model's are narrower: that is shrinkage." if narrower else ""))
+
+
+@ui.fragment
 def lab_fragment() -> None:
     """Controls and output rerun together without rerunning the rest of the app."""
     panel, output = st.columns([1, 2.6], gap="medium")
@@ -181,7 +205,11 @@ def lab_fragment() -> None:
     view = run(settings, _start=st.session_state.get("lab_theta"))
     if view.theta is not None:
         st.session_state["lab_theta"] = view.theta
-    map_fig, dist_fig = figures(settings, ui.theme())
+    with output:
+        centred = st.toggle(centring_label("occasion", float(view.sim.data["x"].mean())), value=False,
+                            key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
+    centred = bool(centred and view.result is not None)
+    map_fig, dist_fig = figures(settings, ui.theme(), centred)
     with output:
         for note in view.notes:
             if note.startswith("**Singular fit**"):
@@ -193,10 +221,10 @@ def lab_fragment() -> None:
                              "and slope, blue dots its own estimate, purple diamonds the mixed model's estimate, with "
                              "an arrow from own to mixed. Green dotted rings: the true distribution of groups; grey "
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
-            numbers(view)
+            numbers(view, lab.centred_lab(view, settings) if centred else None)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
-                          "regression (blue) and the mixed model (purple). The mixed model's are narrower: that is "
-                          "shrinkage.", key="lab_dist")
+                          "regression (blue) and the mixed model (purple). " + _narrower(view, centred, settings),
+                key="lab_dist")
 
 
 st.title("Shrinkage lab")
@@ -236,25 +264,20 @@ in one direction than in the other (arrows that do not point straight at the cen
 
 
 # -- repeat the experiment: bias and variance of shrinkage -----------------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _repeated_cache() -> dict:
-    """Finished runs shared by all sessions (the same settings and R give the same copies)."""
-    return {}
-
-
 def repeated(settings: SimulationSettings, repeats: int, random: str, progress=None):
+    """Finished runs shared by all sessions (the same settings and R give the same copies), up to
+    35 MB each (500 groups, R = 200): kept within the caches' byte budget (app_shell.budget)."""
     from teaching.lab_repeat import repeat_experiment
 
-    cache = _repeated_cache()
+    cache = ui.shared_dict("lab.repeated", max_entries=32)
     key = (settings, repeats, random)
-    if key not in cache:
-        if len(cache) > 32:
-            cache.pop(next(iter(cache)))
-        cache[key] = repeat_experiment(settings, repeats, random=random, progress=progress)
-    return cache[key]
+    found = cache.get(key)
+    if found is None:
+        found = cache.put(key, repeat_experiment(settings, repeats, random=random, progress=progress))
+    return found
 
 
-@st.fragment
+@ui.fragment
 def repeat_fragment() -> None:
     from charts import lab_repeat as repeat_charts
     from teaching.lab_repeat import MAX_REPEATS, summary
@@ -304,8 +327,8 @@ def repeat_fragment() -> None:
     with col1:
         ui.show(repeat_charts.repeat_errors(exp.estimates, size, coefficient, theme=theme),
                 f"Errors (estimate − truth) of every group with {size} observations, over {repeats} copies: no "
-                f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the black "
-                f"line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
+                f"pooling (blue) and partial pooling (purple); vertical lines: each method's mean error, the "
+                f"{charts.colour_word(theme)} line at 0 is the truth. {_size_sentence(exp, size, coefficient)}", key="repeat_hist")
     with col2:
         if len(sizes) > 1:
             ui.show(repeat_charts.error_by_size(exp.by_size, coefficient, theme=theme, selected=size),

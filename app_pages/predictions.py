@@ -9,7 +9,8 @@ import charts
 import charts.predictions as figs
 from app_shell import compute, ui
 from lmm_core import LmmError
-from teaching.pooling import centre_by_default, possessive
+from teaching.pooling import (axis_labels, centre_by_default, centring_help, centring_label, covariate_mean,
+                              intercept_at, possessive)
 from teaching.predictions import (holdout_comparison, known_group_prediction, new_group_prediction,
                                   partial_data_path, partial_data_prediction)
 
@@ -144,29 +145,46 @@ st.subheader(f"How {g} {ui.plain(group)}'s line moves as {obs_word} are added")
 step = 5 if n_j > 20 else 1
 trail = path(KEY, MODEL, group, n_j, step, _frame=ui.frame(choice), _info=info)
 names = list(result.fit.ranef[result.data.group].columns) if result.data.group in result.fit.ranef else []
+centred = False
+if "(Intercept)" in names and result.data.x is not None:
+    centred = st.toggle(centring_label(ui.plain(info.covariate), covariate_mean(result)),
+                        value=centre_by_default(result), key="centred", bind=ui.URL,
+                        help=centring_help(ui.plain(info.covariate)))
+intercept_label, slope_label = axis_labels(result, centred, info.response)  # figure text: escaped by charts
 random_cols = {}
 if "(Intercept)" in names:
-    random_cols["intercept"] = f"Intercept (at {ui.plain(info.covariate)} = 0)"
+    random_cols["intercept_at_mean" if centred else "intercept"] = intercept_label
 if info.covariate in names:
-    random_cols["slope"] = f"Slope (per unit of {ui.plain(info.covariate)})"
+    random_cols["slope"] = slope_label
 own = {"intercept": float(trail.own[0]), "slope": float(trail.own[1])}
 population = {"intercept": float(trail.population[0]), "slope": float(trail.population[1])}
+if centred:
+    xbar = covariate_mean(result)
+    own["intercept_at_mean"] = float(intercept_at(own["intercept"], own["slope"], xbar))
+    population["intercept_at_mean"] = float(intercept_at(population["intercept"], population["slope"], xbar))
 last_row = trail.table.iloc[-1]
 moves = []
+shares = []
+why_outside = ("intercept and slope are pulled as a pair" if len(random_cols) == 2 else
+               "the shared coefficients are estimated a little differently by the mixed model and the own fit")
 for c in random_cols:
     end, start_, own_c = float(last_row[c]), population[c], own[c]
+    word = "intercept (at the mean)" if c == "intercept_at_mean" else c
     if not np.isfinite(own_c) or abs(own_c - start_) < 1e-12:
         continue
     share_ = (end - start_) / (own_c - start_)
-    moves.append(f"its {c} ends {share_:.0%} of the way from the population value to its own estimate "
+    shares.append(share_)
+    moves.append(f"its {word} ends {share_:.0%} of the way from the population value to its own estimate "
                  f"({end:.4g}; own {own_c:.4g})" if 0 <= share_ <= 1.0005 else
-                 f"its {c} ends at {end:.4g}, not between the population value {start_:.4g} and its own estimate "
-                 f"{own_c:.4g} (intercept and slope are pulled as a pair)")
-ending = ("; with all its data " + "; ".join(moves) + ": the mixed model never goes all the way to the own "
-          "estimate, it keeps some pull") if moves else ""
+                 f"its {word} ends at {end:.4g}, not between the population value {start_:.4g} and its own estimate "
+                 f"{own_c:.4g} ({why_outside})")
+kept_pull = any(v < 0.995 for v in shares)
+ending = ("; with all its data " + "; ".join(moves)
+          + (": the mixed model does not go all the way to the own estimate, it keeps some pull" if kept_pull else
+             ": with this much data (and groups this different) the pull is almost nil")) if moves else ""
 ui.show(figs.partial_path(trail.table, columns=random_cols, own=own, population=population,
                           current=k - k % step, theme=ui.theme(), x_label=f"{obs_word.capitalize()} seen (k)"),
-        f"The {possessive(g)} {' and '.join(v.split(' (')[0].lower() for v in random_cols.values())} estimated from its "
+        f"{possessive(g.capitalize() + ' ' + ui.plain(group))} {' and '.join(('intercept' if c.startswith('intercept') else c) for c in random_cols)} estimated from its "
         f"first k {obs_word} (purple, with 95% bars from the conditional SD). At k = 0 it is the population value "
         f"(dashed); the dotted blue line is its own estimate from all {obs_word} (no pooling){ending}.", key="path")
 
@@ -174,8 +192,8 @@ if "intercept" in random_cols and centre_by_default(result):
     lo_x, hi_x = float(result.data.x.min()), float(result.data.x.max())
     st.caption(f"The intercept in the left panel is read at {ui.plain(info.covariate)} = 0, far outside the data ({lo_x:.3g} "
                f"to {hi_x:.3g}): small changes of the slope swing it a lot, so its moves are mostly extrapolation. "
-               "The lines in the panels above, inside the data, change far less. (The shrinkage map can read "
-               f"intercepts at the mean {ui.plain(info.covariate)} instead.)")
+               "The lines in the panels above, inside the data, change far less. Switch on reading intercepts at "
+               f"the mean {ui.plain(info.covariate)} above to follow the line where the data are.")
 
 # -- hold-out test ---------------------------------------------------------------------------------
 st.header("Which way of pooling predicts best?")

@@ -6,7 +6,7 @@ import streamlit as st
 import charts
 from app_shell import derived, ui
 from lmm_core import tables
-from teaching.pooling import (axis_labels, centre_by_default, centred_covariance,
+from teaching.pooling import (axis_labels, centring_help, centring_label, centre_by_default, centred_covariance,
                               centred_population, centred_table, covariate_mean, no_pooling_meaning, possessive,
                               pull_fraction, pull_phrase, push_reason, singular_message, varying_names)
 from teaching.selection import observations, one_coefficient_table
@@ -26,11 +26,9 @@ colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
 has_x = result.data.x is not None
 centred = False
 if has_x:
-    centred = st.toggle(f"Read intercepts at the mean {ui.plain(info.covariate)} ({covariate_mean(result):.3g}) instead of at 0",
+    centred = st.toggle(centring_label(ui.plain(info.covariate), covariate_mean(result)),
                         value=centre_by_default(result), key="centred", bind=ui.URL,
-                        help=f"The same lines; only where the intercept is read moves. lme4 reports intercepts at "
-                             f"{ui.plain(info.covariate)} = 0 (switch off to see those numbers), which for these data may "
-                             "lie far outside the observations.")
+                        help=centring_help(ui.plain(info.covariate)))
 table = centred_table(result) if centred else result.table
 pop = centred_population(result) if centred else result.population
 x_label, y_label = axis_labels(result, centred, info.response)
@@ -78,8 +76,8 @@ if kind in ("both", "uncorrelated"):
                                x_label=x_label, y_label=y_label, selected=selected)
     caption = (f"Shrinkage map: one arrow per {g}, from its own estimate ({colour['none']}) to the mixed model's "
                f"({colour['partial']}). Rings: 50%, 80% and 95% of {gs} under the fitted model. Star: fixed effects. "
-               + ("Intercepts read at the mean " if centred else "Intercepts at ") + f"{ui.plain(info.covariate)}"
-               + (f" = {covariate_mean(result):.3g}." if centred else " = 0, as lme4 reports them."))
+               + f"Intercepts read at {ui.plain(info.covariate)}"
+               + (f" = {covariate_mean(result):.3g} (its mean)." if centred else " = 0, as lme4 reports them."))
     if singular:
         caption += f" The fit is singular: the rings are flat and the arrows end on one line."
 else:

@@ -41,12 +41,12 @@ def class_store() -> ClassStore:
     return _store_for(db.database_url())
 
 
-@st.cache_resource(show_spinner=False)
+@ui.shared_cache()
 def facts(path: str) -> dict:
     return numbers.walkthrough_facts(path, datasets.load(lessons.PATHS[path].data))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@ui.shared_cache(max_entries=32)
 def design(spec_json: str):
     return experiment.class_design(ExperimentSpec.from_json(spec_json))
 
@@ -129,7 +129,7 @@ def header(store: ClassStore, code: str, key: str) -> None:
         st.image(class_charts.qr_png(link), caption="Scan to join", width=260)
 
 
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def participants() -> None:
     info = class_store().class_info(st.session_state.get(CODE))
     if info is None:
@@ -184,7 +184,7 @@ def _try(action) -> None:
 
 
 # -- the projector --------------------------------------------------------------------------
-@st.fragment(run_every=POLL_S)
+@ui.fragment(run_every=POLL_S)
 def projector() -> None:
     store = class_store()
     code, key = st.session_state.get(CODE), st.session_state.get(KEY)
@@ -273,9 +273,11 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
         return
     fig = class_charts.sampling_cloud(summary.points, summary.truth, population, theme=ui.theme())
     ui.show(presenter.figure(fig), f"Group {group} as estimated by each of {summary.n_students} students from "
-                                   "their own sample: their own regression (blue) scatters widely around the "
-                                   "truth (green); the mixed model (purple) scatters less but sits closer to the "
-                                   "population average (star).", key="teach_cloud")
+                                   "their own sample: their own regression (blue circles), the mixed model (purple "
+                                   "diamonds), the truth (green ring) and the population average (star). "
+                                   + summaries.cloud_sentence(summary, population, (float(s["sd_intercept"]),
+                                                                                     float(s["sd_slope"]))),
+            key="teach_cloud")
     table = summary.table.assign(method=lambda t: t["method"].map({"none": "No pooling", "partial": "Partial pooling"}))
     st.dataframe(table[["method", "coefficient", "n", "truth", "mean", "bias", "spread", "rmse"]].rename(columns={
         "method": "Method", "coefficient": "Coefficient", "n": "Students", "truth": "Truth", "mean": "Class mean",
@@ -286,8 +288,8 @@ def experiment_results(store: ClassStore, code: str, key: str, activity) -> None
                "from the truth (combines both).")
     if by_size["size"].nunique() > 1:
         ui.show(presenter.figure(class_charts.size_errors(by_size, theme=ui.theme())),
-                "Error of the intercepts over all groups of each size and all students: the mixed model gains "
-                "most for small groups.", key="teach_sizes")
+                "Error of the intercepts over all groups of each size and all students. "
+                + summaries.size_sentence(by_size), key="teach_sizes")
 
 
 def manage(store: ClassStore, code: str, key: str) -> None:

@@ -1,13 +1,15 @@
 """Less data, more shrinkage: thin real groups and watch the mixed model pull them in."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 import charts
 from app_shell import compute, presenter, ui
 from teaching import lab
-from teaching.pooling import (axis_labels, centre_by_default, centred_population, centred_table, possessive,
-                              singular_message)
+from teaching.pooling import (arrow_pulls, axis_labels, centre_by_default, centred_population, centred_table,
+                              centring_help, centring_label,
+                              mean_pull, possessive, singular_message, varying_names)
 from teaching.selection import choose_groups
 
 choice = ui.current()
@@ -18,7 +20,7 @@ gp = possessive(g)  # "subject's", "species'"
 st.title("Less data, more shrinkage")
 st.markdown(
     f"""
-Real data this time: the **{ui.plain(info.title)}** data. Keep only the first few observations of each
+Real data this time: the **{ui.plain(info.name)}** data ({ui.plain(info.title[0].lower() + info.title[1:])}). Keep only the first few observations of each
 {g} (or of one {g}) and refit. A {g} with little data of its own cannot say much about itself,
 so the mixed model leans on what the other {gs} show: its line moves towards the population
 line. The faint lines are the fits to the full data, for comparison.
@@ -95,23 +97,36 @@ ui.show(fig, f"{what.capitalize()}: filled dots are the kept observations, hollo
              f"dashed), mixed model (purple, solid). The faint purple line is the mixed model on all the data.",
         key="thin_facets")
 
+# The pull reported here is the one every page reports (teaching.pooling.arrow_pulls / mean_pull): the
+# share of the way each arrow goes from a group's own estimate to the population value. Intercepts are read
+# where the map below reads them (for iris at the full data's mean sepal length, for both fits).
+xbar = float(full.data.x.mean())
+centred = False
+if "intercept" in varying_names(full):
+    centred = st.toggle(centring_label(ui.plain(info.covariate), xbar), value=centre_by_default(full), key="centred",
+                        bind=ui.URL, help=centring_help(ui.plain(info.covariate)))
+at_x = xbar if centred else None
+arrows = {"full": arrow_pulls(full, at_x), "thinned": arrow_pulls(result, at_x)}
 moved = view.moved.set_index("group")
-coefficients = [c for c in ("intercept", "slope") if f"{c}_full" in moved and f"{c}_thinned" in moved]
-thinned_rows = moved.loc[[str(x) for x in view.thinned_groups if str(x) in moved.index]]
+coefficients = [c for c in varying_names(result) if c in arrows["full"] and c in arrows["thinned"]]
+thinned_names = [str(x) for x in view.thinned_groups if str(x) in moved.index]
+read_at = (f" (intercepts read at {ui.plain(info.covariate)} = {xbar:.3g}, its mean)" if centred and "intercept" in coefficients
+           else "")
 if mode == ONE:
-    row = moved.loc[picked]
     cols = st.columns(1 + len(coefficients))
+    row = moved.loc[picked]
     cols[0].metric("Observations used", f"{int(row['n_kept'])} of {int(row['n_full'])}")
     for i, c in enumerate(coefficients):
-        cols[1 + i].metric(f"Pull on its {c}: all data → thinned",
-                           f"{row[f'{c}_full']:.0%} → {row[f'{c}_thinned']:.0%}")
+        before, after = (float(arrows[k][c].get(picked, float("nan"))) for k in ("full", "thinned"))
+        words = [f"{v:.0%}" if np.isfinite(v) else "no arrow" for v in (before, after)]
+        cols[1 + i].metric(f"Pull on its {c}: all data → thinned", f"{words[0]} → {words[1]}")
 else:
-    names = {"n_full": "Observations (all)", "n_kept": "Observations (kept)"}
-    for c in coefficients:
-        names[f"{c}_full"] = f"Pull on {c}, all data"
-        names[f"{c}_thinned"] = f"Pull on {c}, thinned"
-    table = moved[list(names)].rename(columns=names)
+    table = moved[["n_full", "n_kept"]].rename(columns={"n_full": "All obs.", "n_kept": "Kept"})
+    for c in coefficients:  # in percent, so the screen shows whole percents
+        table[f"Pull on {c}: all"] = 100 * arrows["full"][c].reindex(table.index).to_numpy()
+        table[f"Pull on {c}: thinned"] = 100 * arrows["thinned"][c].reindex(table.index).to_numpy()
     # Groups with the same sizes and covariate values have the same pull: one row each, with a count.
+    # NaN (no arrow) counts as a value of its own, as groupby(dropna=False) and duplicated() count it.
     distinct, firsts, counts = lab.same_rows(table, 4) if len(table) > 12 else (len(table), None, None)
     if firsts is not None and distinct < len(table):
         first = table.loc[firsts].copy()
@@ -120,37 +135,58 @@ else:
         table = first
         st.caption(f"{gs.capitalize()} with the same numbers are shown once ({len(table)} rows for {len(moved)} {gs}).")
     st.dataframe(table, width="stretch", height=min(420, 38 + 35 * len(table)),
-                 column_config={v: st.column_config.ProgressColumn(v, format="percent", min_value=0.0, max_value=1.0,
-                                                                   width="small")
-                                for k, v in names.items() if k.startswith(("intercept", "slope"))})
-st.caption(f"The pull here is the share of the way the mixed model moves a {possessive(g)} estimate from what its own "
-           "data say to the population value (0% = not at all, 100% = all the way), computed from the fitted "
-           f"variances and the {possessive(g)} observations (1 − conditional variance / variance between {gs}). "
-           f"It is defined even for a {g} with one observation.")
+                 column_config={c: st.column_config.NumberColumn(c, format="%.0f%%")
+                                for c in table.columns if c.startswith("Pull")})
+st.caption(f"The pull is the share of the way the mixed model moves a {possessive(g)} estimate from its own estimate "
+           "to the population value, measured along its arrow (0% = not at all, 100% = all the way; above 100% = "
+           "past the population value, below 0% = away from it): the same measure as on the shrinkage map and in "
+           f"the lab{read_at}. A {g} whose kept observations give no own estimate (one observation cannot give a "
+           "slope) has no arrow, so no pull is shown for it. The mean pull below weighs each "
+           f"{g} by how far its own estimate lies from the population value (long arrows count more), as in the lab.")
 # What actually happened to the pull, from the numbers, and why when it fell.
 sd_full = {n: float(v) for n, v in zip(full.fit.varcorr[0].terms, full.fit.varcorr[0].sd)}
 sd_thin = {n: float(v) for n, v in zip(result.fit.varcorr[0].terms, result.fit.varcorr[0].sd)}
+mean_full, mean_thin = mean_pull(full, thinned_names, at_x), mean_pull(result, thinned_names, at_x)
 said = []
 for c in coefficients:
-    before, after = float(thinned_rows[f"{c}_full"].mean()), float(thinned_rows[f"{c}_thinned"].mean())
     term = "(Intercept)" if c == "intercept" else info.covariate
-    direction = "rises" if after > before + 5e-4 else ("falls" if after < before - 5e-4 else "stays")
-    line = f"Mean pull on the thinned {gs}' {c}s: {before:.0%} → {after:.0%} ({direction})."
+    expected = (float(moved.loc[thinned_names, f"{c}_full"].mean()), float(moved.loc[thinned_names, f"{c}_thinned"].mean()))
+    if c not in mean_full or c not in mean_thin:
+        said.append((f"{g.capitalize()} {ui.plain(picked)} has" if mode == ONE else f"The thinned {gs} have")
+                    + f" no own {c} to be pulled from (too few observations), so there is no {c} arrow; from the "
+                    f"variances alone the model would pull a {g} with this little data {expected[1]:.0%} of the way.")
+        continue
+    before, after = mean_full[c], mean_thin[c]
+    direction = "rises" if after > before + 5e-3 else ("falls" if after < before - 5e-3 else "stays about the same")
+    line = (f"Pull on {possessive(g + ' ' + ui.plain(picked))} {c}" if mode == ONE else f"Mean pull on the thinned {gs}' {c}s") + \
+        f": {before:.0%} → {after:.0%} ({direction})."
     if direction == "falls":
         line += (f" Less data usually means more pull, but here the model also re-estimates how much {gs} differ "
                  f"from the thinned data: the SD of the {c}s between {gs} went from {sd_full.get(term, float('nan')):.3g} "
-                 f"to {sd_thin.get(term, float('nan')):.3g}, and a larger spread between {gs} makes the model trust "
-                 f"each {possessive(g)} own data more.")
-        if c == "intercept" and choice.random != "intercept":
+                 f"to {sd_thin.get(term, float('nan')):.3g}"
+                 + (f", and a larger spread between {gs} makes the model trust each {possessive(g)} own data more."
+                    if sd_thin.get(term, 0) > sd_full.get(term, 0) else
+                    f". That spread did not grow, so the fall comes from where the thinned {gs}' own estimates "
+                    "happen to land (the expected pull, below, does not depend on that)."))
+        if c == "intercept" and choice.random != "intercept" and not centred:
             line += (f" The intercept is read at {ui.plain(info.covariate)} = 0, and the kept first observations sit closer "
                      "to 0 than all of them do, so the intercept is better measured after thinning.")
     said.append(line)
 if said:
     st.markdown(" ".join(said))
+with st.expander("The pull the model expects, whatever a group's own estimate"):
+    st.markdown(
+        f"Each arrow's pull depends on two things: how much the {possessive(g)} data say (how many observations, "
+        "where on the covariate) and where its own estimate happens to land (an own estimate close to the population "
+        "value gives a short arrow whose share is jumpy). The first part alone is the expected pull, conditional "
+        f"variance / variance between {gs} (for a random intercept exactly (σ²/nⱼ) / (τ² + σ²/nⱼ), and then, in "
+        "balanced data, exactly the arrow's pull). Averaged over the thinned " + gs + ": "
+        + "; ".join(f"{c} {float(moved.loc[thinned_names, f'{c}_full'].mean()):.0%} → "
+                    f"{float(moved.loc[thinned_names, f'{c}_thinned'].mean()):.0%}" for c in coefficients
+                    if f"{c}_full" in moved and f"{c}_thinned" in moved)
+        + ".")
 
 if choice.random in ("both", "uncorrelated"):
-    centred = centre_by_default(full)
-    xbar = float(full.data.x.mean())
     pop = centred_population(result) if centred else result.population
     ftable = centred_table(full) if centred else full.table
     if centred:  # the thinned fit read at the full data's covariate mean, so both maps share one x̄
@@ -169,7 +205,7 @@ if choice.random in ("both", "uncorrelated"):
                                selected=picked if mode == ONE else None,
                                x_label=x_label, y_label=y_label, height=560)
     ui.show(fig, f"Shrinkage map after thinning: arrows from each {gp} own estimate (blue) to the mixed model's "
-                 f"(purple); the hollow purple diamonds are the mixed model on the full data.", key="thin_map")
+                 f"(purple); the hollow, faint purple diamonds are the mixed model on the full data.", key="thin_map")
 
 with st.expander("Why do thinned groups usually move more, and when do they not?"):
     st.markdown(

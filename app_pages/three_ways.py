@@ -5,7 +5,8 @@ import streamlit as st
 import charts
 from app_shell import derived, presenter
 from app_shell import ui
-from teaching.pooling import no_pooling_meaning, possessive, singular_message, varying_names
+from teaching.pooling import (centre_by_default, centring_help, centring_label, covariate_mean, no_pooling_meaning,
+                              possessive, singular_message, varying_names)
 from teaching.selection import choose_groups, observations
 
 choice = ui.current()
@@ -18,7 +19,7 @@ colour = {m: charts.METHOD_STYLE[m]["colour"] for m in charts.METHOD_STYLE}
 varies = " and ".join(varying_names(result))
 st.markdown(
     f"""
-The {info.title} data come in groups ({info.n_groups} {ui.plural(g)}). There are three
+The {ui.plain(info.name)} data come in groups ({info.n_groups} {ui.plural(g)}). There are three
 ways to draw a line through the points of each {g}:
 
 - **Complete pooling** ({colour["complete"]}, dashed) ignores the groups: one regression through all
@@ -39,6 +40,11 @@ back from it. That move is *shrinkage*.
 singular = singular_message(result, g)
 if singular:
     st.warning(singular, icon=":material/warning:")
+centred = False
+if result.data.x is not None and "intercept" in varying_names(result):
+    centred = st.toggle(centring_label(ui.plain(info.covariate), covariate_mean(result)),
+                        value=centre_by_default(result), key="centred", bind=ui.URL,
+                        help=centring_help(ui.plain(info.covariate)))
 
 METHOD_LABELS = {"complete": "Complete pooling", "none": "No pooling", "partial": "Partial pooling"}
 methods = st.pills(
@@ -71,6 +77,7 @@ lines = result.lines[result.lines["group"].isin(shown)]
 fig = charts.pooling_facets(
     obs, lines, methods=methods or [], theme=ui.theme(), x_label=info.covariate_label,
     y_label=info.response_label, ncols=presenter.facet_columns(6, len(shown)),
+    mark_x=covariate_mean(result) if centred else None,
 )
 note = ""
 if result.held_at_mean:
@@ -79,7 +86,10 @@ if result.held_at_mean:
 ui.show(
     fig,
     f"One panel per {ui.plain(info.group_label)}: the points are the observations of {ui.plain(info.response_label)} against "
-    f"{ui.plain(info.covariate_label)}; the lines are the three fits. {derived.between_sentence(choice, g)}{note}",
+    f"{ui.plain(info.covariate_label)}; the lines are the three fits"
+    + (f" (markers: each line's value at {ui.plain(info.covariate)} = {covariate_mean(result):.3g}, its mean, where the "
+       "intercepts are compared)" if centred else "")
+    + f". {derived.between_sentence(choice, g, centred)}{note}",
     key="facets",
 )
 
@@ -88,7 +98,7 @@ with st.expander("The model's numbers (what lme4 would print)"):
     st.markdown(f"Model: `{result.formula}`, fitted by REML.")
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown("**Fixed effects** (the population line)")
+        st.markdown("**Fixed effects** (the population's coefficients)")
         st.dataframe(fixed_table, hide_index=False)
     with c2:
         st.markdown("**Variance components** (how much groups differ, and the noise)")

@@ -312,8 +312,8 @@ def view_gpa_lines(f: dict) -> None:
                               method=method, theme=ui.theme(), height=HEIGHT, group_word="student",
                               **labels("gpa"))
     falling = int((rows["slope"] < 0).sum())
-    show(fig, f"All 200 students' lines ({which}); the {falling} falling ones are drawn stronger. Black: the "
-              "fixed effects.",
+    show(fig, f"All 200 students' lines ({which}); the {falling} falling ones are drawn stronger. "
+              f"{charts.colour_word(ui.theme()).capitalize()}: the fixed effects.",
          "wt_fig_gpa_lines")
 
 

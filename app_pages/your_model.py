@@ -15,6 +15,8 @@ from charts import model as model_charts
 from datasets import upload
 from lmm_core import FormulaError, LmmError, tables
 from lmm_core import comparison
+from teaching import anatomy, lrt
+from teaching.pooling import boundary_parts, modes_spread_sentence
 
 choice = ui.current()
 info = choice.data
@@ -91,8 +93,8 @@ def show_own_data_section() -> None:
                      expanded=ui.is_user(choice)):
         st.markdown(
             f"Limits: {upload.LIMITS_TEXT}. The first row must hold the column names. Your data stay "
-            "**in this browser session only**: they are not saved, other people cannot see them, and they "
-            "are gone when you close or reload the tab."
+            "**in this browser session only**: they are not saved, other people cannot see them, and when "
+            "you close or reload the tab the server deletes them within about two and a half minutes."
         )
         source = st.radio("Where the data come from", ["Upload a file", "Paste a table", "Simulated exercise"],
                           horizontal=True, key="ym_source")
@@ -219,11 +221,14 @@ def fit_or_explain(formula: str, reml: bool):
 
 def show_fit_messages(fit) -> None:
     if fit.singular:
+        here = boundary_parts(fit)
         st.warning(
             "**Boundary (singular) fit.** The best fit puts at least one variance at zero (or a correlation at "
-            "±1): the data cannot tell that random effect apart from the noise. The fit is still a result, "
-            "but the model is more complex than the data support: try dropping that random effect or the "
-            "correlation (e.g. `(1 | g) + (0 + x | g)` instead of `(x | g)`).", icon=":material/info:")
+            "±1): the data cannot tell that random effect apart from the noise. "
+            + (f"Here {'; '.join(here)}. " if here else "")
+            + "The fit is still a result, but the model is more complex than the data support: try dropping that "
+            "random effect or the correlation (e.g. `(1 | g) + (0 + x | g)` instead of `(x | g)`).",
+            icon=":material/info:")
     for message in fit.messages:
         if "singular" in message:
             continue
@@ -241,7 +246,7 @@ def download(table, name: str, key: str) -> None:
 
 def show_tables(fit) -> None:
     fixed = tables.fixed_effects_table(fit).reset_index(names="Term")
-    st.markdown("**Fixed effects**: the population line, with standard errors, t values and 95% Wald intervals "
+    st.markdown("**Fixed effects**: the population's coefficients (the same for every group), with standard errors, t values and 95% Wald intervals "
                 "(estimate ± 1.96 SE).")
     st.dataframe(fixed, hide_index=True)
     download(fixed, "fixed_effects", "ym_dl_fixed")
@@ -282,10 +287,13 @@ def show_figures(fit) -> None:
             "a funnel means the noise grows with the fitted value, a curve means a missing term.",
             key="ym_residuals")
     panels = {term: comparison.qq_points(one[one["Term"] == term]["Mode"]) for term in dict.fromkeys(one["Term"])}
+    spread = anatomy.spread_vs_variance(fit)
+    of_factor = {vc.group for vc in fit.varcorr if vc.factor == factor}
+    spread = spread[spread["Group"].isin(of_factor)]
     ui.show(model_charts.qq_random_effects(panels, theme=theme),
             f"Normal Q-Q plot of the conditional modes of each {factor}: the model assumes they come from a normal "
-            "distribution, so the points should lie near the dashed line. Modes are shrunken, so their spread is "
-            "smaller than the fitted SD.", key="ym_qq")
+            f"distribution, so the points should lie near the dashed line. "
+            + modes_spread_sentence(spread, factor, int(fit.ngroups.get(factor, len(one))), fit.reml), key="ym_qq")
 
 
 def show_result(fit, formula: str, reml: bool) -> None:
@@ -363,11 +371,12 @@ def show_comparison() -> None:
     download(lrt, "likelihood_ratio_test", "ym_dl_lrt")
     for note in result.notes:
         st.warning(ui.plain(note, 600))
-    read_lrt(result.table)
+    read_lrt(result.table, dict(fits))
 
 
-def read_lrt(table) -> None:
-    """Each test in words."""
+def read_lrt(table, fits: dict) -> None:
+    """Each test in words; a test of random effects only (the same fixed effects) says that its
+    p-value is conservative, because the simpler model puts a variance on its boundary (0)."""
     for i in range(1, len(table)):
         small, big = table.iloc[i - 1], table.iloc[i]
         p = big["Pr(>Chisq)"]
@@ -375,8 +384,13 @@ def read_lrt(table) -> None:
             continue
         verdict = ("the extra parameters improve the fit more than chance would explain: prefer the larger model"
                    if p < 0.05 else "the extra parameters do not improve the fit clearly: the simpler model is enough")
-        st.markdown(f"- {ui.plain(small['Model'])} → {ui.plain(big['Model'])}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
-                    f"p = {p:.3g}; {verdict}.")
+        line = (f"- {ui.plain(small['Model'])} → {ui.plain(big['Model'])}: χ² = {big['Chisq']:.2f} on {int(big['Df'])} df, "
+                f"p = {p:.3g}; {verdict}.")
+        a, b = fits.get(small["Model"]), fits.get(big["Model"])
+        if a is not None and b is not None:
+            note = lrt.boundary_note(a, b, float(big["Chisq"]), int(big["Df"]), float(p))
+            line += f" {note}" if note else ""
+        st.markdown(line)
 
 
 keep_formula_in_step()
@@ -386,7 +400,8 @@ show_examples()
 formula = st.text_input("lme4 formula", key=FORMULA, bind=ui.URL,
                         help="For example `y ~ x + (1 + x | group)`. Press Enter to fit.")
 method = st.radio("Fitting criterion", METHODS, horizontal=True, key=METHOD, bind=ui.URL,
-                  help="REML gives unbiased variance estimates; ML is needed to compare fixed effects.")
+                  help="REML's variance estimates allow for the fixed effects having been estimated (less biased than ML's); "
+                       "ML is needed to compare models with different fixed effects.")
 reml = method != METHODS[1]
 formula = formula or ""
 with st.expander("How to write a formula"):

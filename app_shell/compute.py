@@ -13,10 +13,12 @@ spacing normalised).
 
 Where results live:
 
-- the built-in data sets: one cache shared by all sessions (``st.cache_resource``), bounded by
-  ``max_entries`` and by a time to live (``TTL``);
-- a student's own data: a small cache in *that session's* state (``PRIVATE_ENTRIES`` entries,
-  least recently used dropped first). Nothing computed from uploaded data is in a shared
+- the built-in data sets: one cache shared by all sessions (``budget.shared``, i.e.
+  ``st.cache_resource`` bounded by ``max_entries``, a time to live ``TTL`` and the byte budget of
+  ``app_shell.budget``);
+- a student's own data: a small cache in *that session's* state (``PRIVATE_ENTRIES`` entries and
+  ``private_bytes()`` bytes at most, least recently used dropped first; a value over
+  ``budget.entry_bytes()`` is not kept). Nothing computed from uploaded data is in a shared
   cache, so no other session can be served it; "Forget my data" empties it (``forget``) and it
   goes when the session ends.
 """
@@ -31,9 +33,17 @@ import streamlit as st
 
 from lmm_core import normalize_formula
 
+from . import budget
+
 TTL = 6 * 3600  # seconds a shared entry lives after it was computed (then it is computed again if needed)
 PRIVATE = "_private_results"  # session_state: this session's results on its own data
 PRIVATE_ENTRIES = 24
+PRIVATE_ENV = "SHRINKAGE_LAB_SESSION_CACHE_MB"  # bytes of results one session keeps on its own data
+DEFAULT_PRIVATE_MB = 50.0
+
+
+def private_bytes() -> int:
+    return int(budget._megabytes(PRIVATE_ENV, DEFAULT_PRIVATE_MB) * budget.MB)
 
 
 class DataKey(NamedTuple):
@@ -93,13 +103,20 @@ def private_entries() -> int:
     return len(store) if isinstance(store, OrderedDict) else 0
 
 
+def private_total() -> int:
+    """Bytes of this session's own results (as measured when each was computed)."""
+    store = st.session_state.get(PRIVATE)
+    return sum(size for _value, size in store.values()) if isinstance(store, OrderedDict) else 0
+
+
 def cached(max_entries: int = 32, ttl: float = TTL):
     """Cache a function whose first argument is a ``DataKey`` (see the module's docstring)."""
 
     def decorate(fn):
-        shared = st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=False)(fn)
+        shared = budget.shared(max_entries=max_entries, ttl=ttl)(fn)
         signature = inspect.signature(fn)
-        name = f"{fn.__module__}.{fn.__qualname__}"
+        # page scripts all run as __main__: the file keeps two pages' functions of one name apart
+        name = f"{getattr(getattr(fn, '__code__', None), 'co_filename', fn.__module__)}:{fn.__qualname__}"
 
         @functools.wraps(fn)
         def run(key: DataKey, *args, **kwargs):
@@ -113,11 +130,15 @@ def cached(max_entries: int = 32, ttl: float = TTL):
             store = _private_store()
             if entry in store:
                 store.move_to_end(entry)
-                return store[entry]
+                return store[entry][0]
             value = fn(key, *args, **kwargs)
-            store[entry] = value
-            while len(store) > PRIVATE_ENTRIES:
-                store.popitem(last=False)
+            size = budget.size_of(value)
+            if size > min(budget.entry_bytes(), private_bytes()):
+                return value  # too large to keep: computed again when asked for again
+            store[entry] = (value, size)
+            total = sum(s for _v, s in store.values())
+            while len(store) > PRIVATE_ENTRIES or total > private_bytes():
+                total -= store.popitem(last=False)[1][1]
             return value
 
         run.clear = shared.clear

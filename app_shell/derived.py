@@ -18,15 +18,15 @@ def _keys(choice) -> tuple:
 
 
 @compute.cached(max_entries=64)
-def _between(key: compute.DataKey, model: tuple, group_word: str, *, _result):
+def _between(key: compute.DataKey, model: tuple, group_word: str, centred: bool, *, _result):
     from teaching.pooling import between_sentence as sentence
 
-    return sentence(_result, group_word)
+    return sentence(_result, group_word, centred)
 
 
-def between_sentence(choice, group_word: str) -> str:
+def between_sentence(choice, group_word: str, centred: bool = True) -> str:
     """``teaching.pooling.between_sentence`` for the chosen data and model (REML, as ``ui.pooling_for``)."""
-    return _between(*_keys(choice), group_word, _result=ui.pooling_for(choice))
+    return _between(*_keys(choice), group_word, bool(centred), _result=ui.pooling_for(choice))
 
 
 @compute.cached(max_entries=64)

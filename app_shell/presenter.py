@@ -48,8 +48,11 @@ html { font-size: clamp(18px, 1.2vw, 26px); }
 [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
 [data-testid="stMetricDelta"] { font-size: 0.95rem !important; }
-/* Data frames are drawn on a canvas with a fixed font: zoom the whole grid instead. */
-[data-testid="stDataFrame"] { zoom: 1.35; max-width: calc(100% / 1.35) !important; }
+/* Data frames are drawn on a canvas with a fixed font: zoom the whole grid instead. Zoom multiplies
+   the px width Streamlit writes on the grid's frame (a "stretch" table gets its column's width), so
+   both are capped at their column: percentages are not zoomed, and the table stays inside the page. */
+[data-testid="stDataFrame"] { zoom: 1.35; max-width: 100% !important; }
+[data-testid="stDataFrame"] [data-testid="stDataFrameResizable"] { max-width: 100% !important; }
 [data-testid="stTable"] table { font-size: 1rem; }
 .st-key-presenter_viewport { position: absolute; width: 0; height: 0; overflow: hidden; }
 </style>

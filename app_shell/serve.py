@@ -13,13 +13,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app_shell import restart
+from app_shell import closed_tabs, restart
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def main(argv: list[str] | None = None) -> int:
     restart.install()
+    closed_tabs.install()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", APP, *(sys.argv[1:] if argv is None else argv)]

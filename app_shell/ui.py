@@ -15,10 +15,18 @@ import datasets
 from app_shell import presenter
 from datasets import upload
 
-from . import compute
+from . import budget, compute, guard
+
+# A page's cache of results shared by all sessions: st.cache_resource within the byte budget of
+# app_shell.budget (an entry over its limit is not kept; the least recently used go first).
+shared_cache = budget.shared
+shared_dict = budget.shared_dict  # the same, for a result computed outside st.cache_resource
+# st.fragment whose own reruns run within the limits of one request and show errors plainly (app_shell.guard).
+fragment = guard.fragment
 
 URL = "query-params"
 USER_KEY = "user_data"  # session_state: the uploaded data (datasets.upload.UserData), this session only
+MARKUP_KEY = "_user_markup"  # session_state: (upload, its names that Plotly would read as markup)
 _PENDING = "_pending_data"  # session_state: a data set to select before the sidebar is drawn
 LOST = "_lost_data"  # session_state: the name of uploaded data a link asked for that this session lacks
 
@@ -137,6 +145,29 @@ def user_data() -> upload.UserData | None:
     return value if isinstance(value, upload.UserData) else None
 
 
+def user_markup() -> tuple[str, ...]:
+    """The names from the student's upload (file, columns, text values) that Plotly would read as
+    markup (they contain <, > or &); () without an upload or when none does. Worked out once per upload."""
+    user = user_data()
+    if user is None:
+        return ()
+    known = st.session_state.get(MARKUP_KEY)
+    if isinstance(known, tuple) and len(known) == 2 and known[0] == (user.digest, user.name):
+        return known[1]
+    from charts.base import markup_strings
+
+    frame = user.table.frame
+    names = [user.name, user.table.file_name, *map(str, frame.columns)]
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind not in "fiub":
+            text = values.dropna().astype(str)
+            names += text[text.str.contains(r"[<>&]", regex=True)].unique().tolist()
+    strings = markup_strings(names)
+    st.session_state[MARKUP_KEY] = ((user.digest, user.name), strings)
+    return strings
+
+
 def data_names() -> list[str]:
     """The chooser's options: the built-in data sets, then the student's own, if any."""
     user = user_data()
@@ -198,6 +229,9 @@ def show(fig, caption: str, key: str | None = None, *, screen: float = presenter
     """A figure at full width with its caption (also given as alt text for screen readers).
     Every figure of the app is drawn here, so presenter mode enlarges them all (its text, and its
     height to ``screen`` × the window's height: less for figures that share a screen)."""
+    from charts.base import escape_user_text
+
+    fig = escape_user_text(fig, user_markup())  # names from an upload show as typed, never as markup
     fig = presenter.figure(fig, theme(), screen=screen)
     out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **kwargs)
     st.caption(caption)
@@ -274,7 +308,9 @@ def clicked_group(event) -> str | None:
     for point in points or []:
         data = point.get("customdata")
         if data is not None:
-            return str(data[0] if isinstance(data, (list, tuple)) else data)
+            from charts.base import unescape_user_text
+
+            return unescape_user_text(str(data[0] if isinstance(data, (list, tuple)) else data), user_markup())
     return None
 
 

@@ -48,8 +48,12 @@ class Timing(tuple):
 NA = Timing((float("nan"), float("nan")))
 
 
-def median_time(fn, repeats: int) -> tuple[Timing, object]:
+def median_time(fn, repeats: int, warm_up: bool = True) -> tuple[Timing, object]:
+    """Medians of ``repeats`` timed calls, after one untimed call when ``warm_up`` (as bench_lme4.R
+    warms lme4 up: first-call costs such as lazy imports are not what a fit costs)."""
     walls, cpus, result = [], [], None
+    if warm_up and repeats > 1:
+        fn()
     for _ in range(repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()

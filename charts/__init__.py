@@ -11,6 +11,6 @@ One small file per concept: ``base`` (colours, themes, ``style``), ``pooling``
 (``lab``, ``fitting``, ``predictions``, ``model``), imported as ``charts.lab`` etc.
 """
 from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, METHODS, THEMES, TRUTH_COLOR,  # noqa: F401
-                   nan_join, palette, style)
+                   colour_word, nan_join, palette, style)
 from .pooling import (DIST_ORDER, bar_compare, coefficient_distributions, pooling_facets,  # noqa: F401
                       shrinkage_map, shrinkage_strip)

@@ -9,6 +9,8 @@ on how a page computed them, and return a figure; pages add the caption.
 from __future__ import annotations
 
 import functools
+import html
+import re
 
 import math
 from copy import deepcopy
@@ -61,6 +63,16 @@ def palette(theme: str) -> dict:
     return THEMES["dark" if theme == "dark" else "light"]
 
 
+# The words pages use for the theme-dependent colours (the population line and reference marks are
+# black on the light background and white on the dark one): keep them in step with THEMES.
+COLOUR_WORDS = {"light": {"population": "black"}, "dark": {"population": "white"}}
+
+
+def colour_word(theme: str, what: str = "population") -> str:
+    """The word for a theme-dependent colour as it shows on screen, e.g. 'black' / 'white'."""
+    return COLOUR_WORDS["dark" if theme == "dark" else "light"][what]
+
+
 def _template_name(theme: str, present: bool = False) -> str:
     """A small Plotly template per theme (and per mode: normal or presenter), registered once:
     applying it by name costs a fraction of setting the same properties on every figure (or of
@@ -107,35 +119,101 @@ def style(fig: go.Figure, theme: str = "light", *, height: int = 520, title: str
     return fig
 
 
+TITLE_ROOM = "shrinkageTitleRoom"  # layout.meta key (no "_": plain layouts read "a_b" as a → b): what legend_over_titles did (present() redoes it)
+
+
+def _title_room(height: float, top: float, bottom: float, title_px: float, lines: int, legend_px: float,
+                axis_lines: int = 1, axis_px: float = FONT_SIZE) -> float:
+    """The share of the plotting area to free above the top row of panels for their titles: the
+    titles' height (lines × 1.45 × their font size, plus 6 px) over the plotting area's height
+    (the figure minus its margins, minus about three rows of legend, which Plotly adds to the top
+    margin, and minus the extra lines of a multi-line x-axis title, which push the bottom margin).
+    All come from the sizes the figure is drawn with, so the gap between the legend and the titles
+    stays a few px in normal and in presenter mode."""
+    plot_px = max(120.0, height - top - bottom - 5.3 * legend_px - 1.3 * axis_px * (axis_lines - 1))
+    return min(0.3, (title_px * 1.45 * lines + 6) / plot_px)
+
+
+def _axis_title_lines(layout: dict) -> int:
+    """The most lines of any x-axis title (lines are split by <br>)."""
+    most = 1
+    for key, axis in layout.items():
+        if key.startswith("xaxis") and isinstance(axis, dict):
+            title = axis.get("title")
+            text = title.get("text") if isinstance(title, dict) else title
+            if isinstance(text, str):
+                most = max(most, text.count("<br>") + 1)
+    return most
+
+
+def _title_notes(annotations, below: float):
+    """The panel titles among the annotations: paper-anchored at their bottom, on a panel's top edge."""
+    return [n for n in annotations if n.get("yref") == "paper" and n.get("yanchor") == "bottom"
+            and n.get("y") is not None and 0 < n["y"] <= below + 1e-4]
+
+
 def legend_over_titles(fig: go.Figure, title_lines: int = 1) -> go.Figure:
     """A legend above a grid of panels with titles: the legend sits just above the plotting area and
     Plotly makes room for as many legend rows as it needs (whatever the width of the screen); the
     panels move down by the height of their titles, so a top-row title never runs into the legend.
-    Works on the plain layout of a PlainFigure without turning it into a checked figure."""
+    What was moved is kept in ``layout.meta`` so that present() can redo it for larger text and a
+    taller figure. Works on the plain layout of a PlainFigure without turning it into a checked figure."""
     plain = getattr(fig, "_plain_layout", None) if isinstance(fig, PlainFigure) else None
     layout = plain if plain is not None else fig.layout.to_plotly_json()
     height = layout.get("height") or 450
     margin = layout.get("margin") or {}
     top = margin.get("t") if margin.get("t") is not None else 30
     bottom = margin.get("b") if margin.get("b") is not None else 60
-    plot_px = max(120.0, height - top - bottom - 90)  # -90: room the legend itself may take
-    share = min(0.3, (FONT_SIZE * 1.45 * title_lines + 6) / plot_px)
+    notes = [dict(n) for n in layout.get("annotations") or ()]
+    titles = _title_notes(notes, 1.0)
+    title_px = max([(n.get("font") or {}).get("size") or FONT_SIZE for n in titles] or [FONT_SIZE])
+    share = _title_room(height, top, bottom, title_px, title_lines, FONT_SIZE - 1, _axis_title_lines(layout))
     update = {}
     for key, axis in layout.items():
         if key.startswith("yaxis") and isinstance(axis, dict):
             lo, hi = axis.get("domain") or (0, 1)
             update[key] = {"domain": [lo * (1 - share), hi * (1 - share)]}
-    notes = [dict(n) for n in layout.get("annotations") or ()]
-    for note in notes:  # subplot titles follow their panels
-        y = note.get("y")
-        if note.get("yref") == "paper" and note.get("yanchor") == "bottom" and y is not None and 0 < y <= 1.0001:
-            note["y"] = y * (1 - share)
+    for note in _title_notes(notes, 1.0):  # subplot titles follow their panels
+        note["y"] = note["y"] * (1 - share)
     update["annotations"] = notes
     update["legend"] = {"orientation": "h", "yref": "paper", "y": 1, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    meta = layout.get("meta") if isinstance(layout.get("meta"), dict) else {}
+    update["meta"] = {**meta, TITLE_ROOM: {"share": share, "lines": title_lines}}
     if plain is not None:
         plain.get("legend", {}).pop("entrywidth", None)
     fig.update_layout(update)
     return fig
+
+
+def _redo_title_room(fig: go.Figure) -> None:
+    """After present() has enlarged a figure: free as much room above the panels as its titles now
+    need (legend_over_titles sized it for normal text and the normal height)."""
+    layout = fig.layout
+    meta = layout.meta if isinstance(layout.meta, dict) else None
+    done = (meta or {}).get(TITLE_ROOM)
+    if not done:
+        return
+    old, lines = float(done["share"]), int(done["lines"])
+    margin = layout.margin
+    top = margin.t if margin.t is not None else 30
+    bottom = margin.b if margin.b is not None else 60
+    notes = [n.to_plotly_json() for n in layout.annotations or ()]
+    titles = _title_notes(notes, 1 - old)
+    title_px = max([(n.get("font") or {}).get("size") or PRESENTER_FONT for n in titles] or [PRESENTER_FONT])
+    legend_px = (layout.legend.font.size if layout.legend and layout.legend.font and layout.legend.font.size
+                 else PRESENTER_FONT)
+    font = layout.font.size if layout.font and layout.font.size else PRESENTER_FONT
+    new = _title_room(layout.height or 450, top, bottom, title_px, lines, legend_px,
+                      _axis_title_lines(layout.to_plotly_json()), font)
+    factor = (1 - new) / (1 - old)
+    for key in list(layout.to_plotly_json()):
+        if key.startswith("yaxis") and layout[key].domain:
+            lo, hi = layout[key].domain
+            layout[key].domain = [min(1.0, lo * factor), min(1.0, hi * factor)]
+    for note, plain in zip(layout.annotations or (), notes):
+        if plain in titles:
+            note.y = note.y * factor
+    layout.meta = {**meta, TITLE_ROOM: {"share": new, "lines": lines}}
 
 
 # -- colours that stand out from the background ------------------------------------------------
@@ -286,6 +364,7 @@ def present(fig: go.Figure, theme: str = "light", *, height: int | None = None) 
         contours = getattr(trace, "contours", None)
         if contours is not None and getattr(contours, "labelfont", None) is not None and contours.labelfont.size:
             contours.labelfont.size = bigger(contours.labelfont.size)
+    _redo_title_room(fig)
     return fig
 
 
@@ -423,8 +502,10 @@ def facet_grid(n_panels: int, ncols: int, *, hspace: float = 0.02, vspace: float
     """Axes of a grid of panels (first row on top), laid out as make_subplots would, without it
     and only for panels that exist. Returns (axis ids per panel, e.g. ("x3", "y3"), a layout dict
     with the axes, the number of rows). Shared axes match the first panel's and carry tick labels
-    only in the left column (y) and under the lowest panel of each column (x). ``widths``:
-    relative column widths (one row only)."""
+    only in the left column (y) and under the lowest panel of each column (x); a shared x axis
+    drops, as drawn, any tick label that would stick out of its panel (Plotly's "hide past domain",
+    decided in px by the browser at every width), so labels of neighbouring narrow panels never
+    meet at the gap between them. ``widths``: relative column widths (one row only)."""
     ncols = max(1, min(ncols, n_panels))
     nrows = max(1, math.ceil(n_panels / ncols))
     vspace = 0.28 / nrows if vspace is None else vspace
@@ -440,6 +521,7 @@ def facet_grid(n_panels: int, ncols: int, *, hspace: float = 0.02, vspace: float
         yaxis = {"anchor": f"x{k}", "domain": _domain(y1 - height, y1)}
         if share_x:
             xaxis["showticklabels"] = i + ncols >= n_panels
+            xaxis["ticklabeloverflow"] = "hide past domain"
             if i:
                 xaxis["matches"] = "x"
         if share_y:
@@ -473,3 +555,68 @@ def nan_join(segments_x, segments_y):
         xs.extend(list(x) + [np.nan])
         ys.extend(list(y) + [np.nan])
     return np.array(xs, float), np.array(ys, float)
+
+
+# -- text from the user inside a figure ------------------------------------------------------
+# Plotly draws a subset of HTML in every text of a figure (titles, axis titles and tick labels,
+# legend names, hover text, annotations): <b>, <i>, <br>, <a href>, <span style>, entities. The
+# app's own texts use a few of these on purpose (<br>, <b>, <extra>); names that came from an
+# upload (columns, levels, the file) must show as typed instead.
+MARKUP = re.compile(r"[<>&]")
+
+
+def markup_strings(strings) -> tuple[str, ...]:
+    """Those of ``strings`` that Plotly would read as markup (they contain <, > or &)."""
+    return tuple(sorted({str(s) for s in strings if s is not None and MARKUP.search(str(s))}, key=len,
+                        reverse=True))
+
+
+def _pattern(strings: tuple[str, ...]):
+    return re.compile("|".join(map(re.escape, strings)))
+
+
+def escape_user_text(fig: go.Figure, strings) -> go.Figure:
+    """The figure with every occurrence of the user's ``strings`` in its texts escaped (``<`` →
+    ``&lt;``, ``>`` → ``&gt;``, ``&`` → ``&amp;``), so Plotly shows them as typed; the figure's own
+    markup stays. One pass over the finished figure, so every way a name reaches a text (a title
+    built with an f-string, a legend name, a category on an axis, hover data) is covered. Returns
+    the figure itself when no string needs it (the usual case), else an escaped copy (figures may
+    be cached: the original is never changed)."""
+    strings = markup_strings(strings)
+    if not strings:
+        return fig
+    pattern = _pattern(strings)
+
+    def fix(text: str) -> str:
+        return pattern.sub(lambda m: html.escape(m.group(0), quote=False), text)
+
+    def walk(value):
+        if isinstance(value, str):
+            return fix(value) if MARKUP.search(value) else value
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
+            value = value.to_numpy()
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiubcmM":
+            return [walk(v) for v in value.tolist()]
+        return value
+
+    d = fig.to_dict()
+    layout = d.get("layout") or {}
+    template = layout.pop("template", None)  # the app's own
+    layout = walk(layout)
+    if template is not None:
+        layout["template"] = template
+    escaped = PlainFigure([walk(t) for t in d.get("data") or []], layout)
+    return escaped
+
+
+def unescape_user_text(text: str, strings) -> str:
+    """A text read back from a figure (a clicked point's group) with the user's strings as typed."""
+    strings = markup_strings(strings)
+    if not strings or "&" not in str(text):
+        return text
+    escaped = {html.escape(s, quote=False): s for s in strings}
+    return _pattern(tuple(sorted(escaped, key=len, reverse=True))).sub(lambda m: escaped[m.group(0)], str(text))

@@ -37,7 +37,7 @@ def sampling_cloud(points: pd.DataFrame, truth: tuple[float, float], population:
                    theme: str = "light", height: int = 560, x_label: str = "Intercept",
                    y_label: str = "Slope") -> go.Figure:
     """Every student's estimate of one group: no pooling (blue circles) and partial pooling
-    (red diamonds), each method's average (large outlined marker), the group's true value
+    (purple diamonds), each method's average (large outlined marker), the group's true value
     (green) and the population average (star)."""
     c = palette(theme)
     fig = go.Figure()
@@ -46,7 +46,9 @@ def sampling_cloud(points: pd.DataFrame, truth: tuple[float, float], population:
         rows = points[points["method"] == method]
         fig.add_trace(go.Scatter(
             x=rows["intercept"], y=rows["slope"], mode="markers", name=f"{s['name']}: one per student",
-            marker={"color": s["color"], "symbol": s["symbol"], "size": 11, "opacity": 0.6,
+            # Translucent (overlapping students show) through the colour's alpha rather than the marker's
+            # opacity, so style() sees the shade as drawn and brightens it on the dark page to 4.5:1.
+            marker={"color": _translucent(s["color"], 0.75), "symbol": s["symbol"], "size": 11,
                     "line": {"width": 0}},
             hovertemplate=f"{s['short']}<br>intercept %{{x:.3f}}<br>slope %{{y:.3f}}<extra></extra>"))
         if len(rows):
@@ -68,6 +70,12 @@ def sampling_cloud(points: pd.DataFrame, truth: tuple[float, float], population:
                       legend={"orientation": "h", "y": -0.16, "yanchor": "top"},
                       margin={"t": 20, "b": 150})
     return style(fig, theme, height=height, uirevision="class-cloud")
+
+
+def _translucent(color: str, alpha: float) -> str:
+    """'#RRGGBB' as 'rgba(r, g, b, alpha)'."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def size_errors(table: pd.DataFrame, coefficient: str = "intercept", theme: str = "light",

@@ -12,8 +12,15 @@ from .base import (FONT_SIZE, LINE_WIDTH, METHOD_STYLE, TRUTH_COLOR, PlainFigure
 PARTIAL = METHOD_STYLE["partial"]["color"]
 NONE = METHOD_STYLE["none"]["color"]
 COMPLETE = METHOD_STYLE["complete"]["color"]
-# White for 0, then light to medium sky blue (Okabe-Ito): dark cell text stays readable on every cell.
-MATRIX_SCALE = [[0.0, "#FFFFFF"], [0.001, "#D2EAF8"], [1.0, "#56B4E9"]]
+# A matrix's cells: 0 in the page's own background colour, every other value in one blue hue (Okabe-Ito's
+# sky blue) whose strength grows with its size: one hue, so it reads the same for colour-blind
+# viewers, and the cell text (the theme's text colour) keeps at least 4.5:1 on every cell.
+MATRIX_SCALES = {
+    "light": [[0.0, "#FFFFFF"], [0.001, "#D2EAF8"], [1.0, "#56B4E9"]],
+    "dark": [[0.0, "#171614"], [0.001, "#1D4460"], [1.0, "#1F5F8A"]],
+}
+MATRIX_TEXT = {"light": "#1F2328", "dark": "#EDEBE8"}
+MATRIX_SCALE = MATRIX_SCALES["light"]
 
 
 def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = "", group: pd.Series | None = None,
@@ -24,10 +31,12 @@ def design_heatmap(frame: pd.DataFrame, *, theme: str = "light", title: str = ""
     rows = list(frame.index) if group is None else [f"{r} · {g}" for r, g in zip(frame.index, group)]
     values = frame.to_numpy(float)
     text = [[_cell(v) for v in row] for row in values]
+    kind = "dark" if theme == "dark" else "light"
+    # Coloured by size (|value|), so 0 is the background even where a centred column has negative values.
     trace = dict(
-        type="heatmap", z=values, zmin=min(0.0, float(np.nanmin(values))), x=list(frame.columns), y=rows, text=text,
-        texttemplate="%{text}", textfont={"size": FONT_SIZE - 5, "color": "#1F2328"}, colorscale=MATRIX_SCALE,
-        showscale=False, xgap=1, ygap=1, hovertemplate="%{y}<br>column %{x}<br>value %{z}<extra></extra>")
+        type="heatmap", z=np.abs(values), zmin=0.0, x=list(frame.columns), y=rows, text=text, texttemplate="%{text}",
+        textfont={"size": FONT_SIZE - 5, "color": MATRIX_TEXT[kind]}, colorscale=MATRIX_SCALES[kind], showscale=False,
+        xgap=1, ygap=1, hovertemplate="%{y}<br>column %{x}<br>value %{text}<extra></extra>")
     # Room on top for the upright column names (about 0.6 em per character) and the title; the
     # figure's height adds that room to 22 px per row, so the rows never get squeezed together.
     longest = max((len(str(name)) for name in frame.columns), default=1)

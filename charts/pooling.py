@@ -33,8 +33,10 @@ def _columns_xy(frame: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
 
 def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, theme: str = "light",
                    x_label: str = "x", y_label: str = "y", ncols: int = 6, faint_lines: pd.DataFrame | None = None,
-                   faint_obs: pd.DataFrame | None = None, height_per_row: int = 190) -> go.Figure:
+                   faint_obs: pd.DataFrame | None = None, height_per_row: int = 190,
+                   mark_x: float | None = None) -> go.Figure:
     """Small multiples: one panel per group with its points and one line per pooling method.
+    ``mark_x``: where the intercepts are read (e.g. the covariate's mean), marked on every line.
 
     ``obs`` has columns group, x, y; ``lines`` has group, method, x, y (two or more points per
     group and method). ``faint_lines`` (same shape) are drawn thin and pale, e.g. full-data fits;
@@ -51,7 +53,7 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
     faint_x, faint_y = _columns_xy(faint_lines)
     left_x, left_y = _columns_xy(faint_obs)
     traces, titles = [], panel_titles(layout, groups, size=FONT_SIZE - 2)
-    shown_left = False
+    shown_left = marked = False
     for i, (g, (xa, ya)) in enumerate(zip(groups, ids)):
         axes = {"xaxis": xa, "yaxis": ya}
         for m in methods:
@@ -84,6 +86,20 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
                 line={"color": s["color"], "width": LINE_WIDTH, "dash": s["dash"]},
                 hovertemplate=f"{g}: {s['short']}<br>{x_label}: %{{x}}<br>{y_label}: %{{y:.4g}}<extra></extra>",
                 **axes))
+            xs, ys = line_x[rows], line_y[rows]
+            if mark_x is not None and len(xs) >= 2 and xs.min() <= mark_x <= xs.max():
+                at = float(np.interp(mark_x, xs, ys))
+                if not marked:  # one neutral legend entry for the markers of every method
+                    traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", legendgroup="mark",
+                                       name=f"Intercepts read here ({x_label} = {mark_x:.3g})", hoverinfo="skip",
+                                       marker={"color": c["text"], "size": 11, "symbol": "circle-open",
+                                               "line": {"width": 2}}, **axes))
+                    marked = True
+                traces.append(dict(
+                    type="scatter", x=[mark_x], y=[at], mode="markers", name=f"{s['short']} at {mark_x:.3g}",
+                    legendgroup="mark", showlegend=False,
+                    marker={"color": s["color"], "size": 11, "symbol": s["symbol"], "line": {"width": 1.5, "color": c["text"]}},
+                    hovertemplate=f"{g}: {s['short']} at {mark_x:.3g}: %{{y:.4g}}<extra></extra>", **axes))
     # One axis title for the whole grid, centred, instead of one per panel: at the figure's bottom
     # and left edges (the margins' full width away from the panels), clear of the tick labels.
     titles.append({"text": x_label, "x": 0.5, "y": 0, "yref": "paper", "xref": "paper", "yshift": -70,

@@ -130,3 +130,55 @@ def default_group(truth: pd.DataFrame, sizes: pd.Series, population: tuple[float
     distance = np.sqrt((((t - np.asarray(population)) / sd) ** 2).sum(axis=1))
     distance = np.where(chosen, distance, -np.inf)
     return order[int(np.argmax(distance))]
+
+
+def _closer_to(mean: tuple[float, float], truth: tuple[float, float], population: tuple[float, float],
+               sd: tuple[float, float]) -> bool:
+    """Whether a class mean (intercept, slope) lies nearer the population value than the truth does,
+    distances in units of the true spread of each coefficient."""
+    scale = np.where(np.asarray(sd, float) > 0, np.asarray(sd, float), 1.0)
+    d_pop = np.hypot(*((np.asarray(mean) - np.asarray(population)) / scale))
+    d_true = np.hypot(*((np.asarray(mean) - np.asarray(truth)) / scale))
+    return bool(d_pop < d_true)
+
+
+def cloud_sentence(summary: GroupSampling, population: tuple[float, float], sd: tuple[float, float]) -> str:
+    """The sampling cloud's caption ending, from the class's numbers: which method scatters
+    less (spread of the estimates, per coefficient) and where the mixed model's average sits."""
+    t = summary.table.set_index(["method", "coefficient"])
+    parts = []
+    for c in COEFFICIENTS:
+        own, mixed = float(t.loc[("none", c), "spread"]), float(t.loc[("partial", c), "spread"])
+        if not (np.isfinite(own) and np.isfinite(mixed)):
+            continue
+        word = "less" if mixed < own else "more"
+        parts.append(f"{c}s {mixed:.3g} against {own:.3g}: the mixed model scatters {word}")
+    if not parts:
+        return "Too few samples yet to compare how much each method scatters."
+    text = "Spread (SD) of the class's estimates, mixed model against own regression: " + "; ".join(parts) + "."
+    mean = (float(t.loc[("partial", "intercept"), "mean"]), float(t.loc[("partial", "slope"), "mean"]))
+    if all(np.isfinite(mean)):
+        if _closer_to(mean, summary.truth, population, sd):
+            text += " The mixed model's class average (large purple diamond) sits nearer the population average (star) than the truth does: that is its bias."
+        else:
+            text += " The mixed model's class average (large purple diamond) sits nearer this group's truth than the population average: this group is pulled little."
+    return text
+
+
+def size_sentence(by_size: pd.DataFrame, coefficient: str = "intercept") -> str:
+    """The error-by-size caption ending, from the numbers: for each group size how much smaller
+    (or larger) the mixed model's RMSE is, and for which size it gains most."""
+    rows = by_size[by_size["coefficient"] == coefficient].pivot(index="size", columns="method", values="rmse")
+    rows = rows.dropna()
+    if rows.empty or not {"none", "partial"} <= set(rows.columns):
+        return ""
+    gain = 1.0 - rows["partial"] / rows["none"]
+    best = int(gain.idxmax())
+    text = ", ".join(f"{int(n)} obs: {g:+.0%}" for n, g in gain.items())
+    if (gain > 0).all():
+        verdict = f"the mixed model is more accurate for every group size, most for groups of {best}"
+    elif (gain <= 0).all():
+        verdict = "the mixed model is not more accurate for any group size in these samples"
+    else:
+        verdict = f"the mixed model gains most for groups of {best}, and loses for some sizes"
+    return f"How much smaller the mixed model's error is ({text}): {verdict}."

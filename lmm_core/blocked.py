@@ -26,12 +26,13 @@ InstEval (2,972 + 1,128 + 14 levels) the dense part is 1,142 × 1,142.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 
+from . import lapack
 from .kernels import stacked_backward, stacked_cholesky, stacked_forward
 
 SMALL_DENSE = 100_000  # A_r1 with at most this many entries is held dense
+SMALL_DESIGN = 200_000  # rows × (random effects of the later factors + levels of the first): no scipy.sparse
 # Up to this many random effects the exact θ-gradient is computed on dense Q × Q matrices;
 # beyond, its Q³ cost exceeds that of the derivative-free optimizer's extra evaluations.
 DENSE_GRADIENT_MAX = 200
@@ -87,30 +88,46 @@ class BlockedKernel:
             r_cols.append((t.codes[:, None] * t.q + np.arange(t.q)[None, :] + start).ravel())
             start += t.n_levels * t.q
         self.Qr = start
-        Zr = sp.csr_matrix((np.concatenate(r_vals), (np.concatenate(r_rows), np.concatenate(r_cols))),
-                           shape=(n, self.Qr))
-        ZrT = Zr.T.tocsr()
-        self.Arr = (ZrT @ Zr).toarray()
-        self.ArXy = np.asarray(ZrT @ Xy)
-        # A_r1 split by the first block's column a within a level: C[a] is Q_r × m₁
-        self.C, self.CT = [], []
-        for a in range(q1):
-            Z1a = sp.csr_matrix((Z1[:, a], (np.arange(n), codes1)), shape=(n, m1))
-            Ca = (ZrT @ Z1a).tocsr()
-            Ca.sum_duplicates()
-            Ca.sort_indices()
-            self.C.append(Ca)
-            self.CT.append(Ca.T.tocsr())
         self.XytXy = Xy.T @ Xy
         self.eye_r = np.eye(self.Qr)
         self.scalar_rest = all(q == 1 for _, _, q, *_ in self.rest)
-        # A_r1 D A_1r: sparse products cost about Σ_j (nonzeros of column j)², a dense one
-        # 2 Q_r² m₁ q₁ flops at a much higher rate; take the dense one when A_r1 is nearly full.
-        sparse_cost = sum(float((np.diff(c.tocsc().indptr) ** 2).sum()) for c in self.C) * q1
-        dense_cost = 2.0 * self.Qr * self.Qr * m1 * q1
-        # (and when A_r1 is small: scipy.sparse's per-call overhead would dominate)
-        self.dense_product = 20.0 * sparse_cost > dense_cost or self.Qr * m1 <= SMALL_DENSE
-        self.C1dense = [c.toarray() for c in self.C] if self.dense_product else None
+        r_vals, r_rows, r_cols = np.concatenate(r_vals), np.concatenate(r_rows), np.concatenate(r_cols)
+        if n * (self.Qr + m1) <= SMALL_DESIGN:
+            # a small problem (Penicillin, Pastes, most uploads): plain arrays, because building
+            # scipy.sparse matrices costs more than all the products on them
+            Zr = np.zeros((n, self.Qr))
+            Zr[r_rows, r_cols] = r_vals  # each (row, column) once: the terms' columns do not overlap
+            self.Arr = Zr.T @ Zr
+            self.ArXy = Zr.T @ Xy
+            self.C = []
+            for a in range(q1):
+                Z1a = np.zeros((n, m1))
+                Z1a[np.arange(n), codes1] = Z1[:, a]
+                self.C.append(Zr.T @ Z1a)
+            self.CT = [np.ascontiguousarray(c.T) for c in self.C]
+            self.dense_product = True
+            self.C1dense = self.C
+        else:
+            Zr = sp.csr_matrix((r_vals, (r_rows, r_cols)), shape=(n, self.Qr))
+            ZrT = Zr.T.tocsr()
+            self.Arr = (ZrT @ Zr).toarray()
+            self.ArXy = np.asarray(ZrT @ Xy)
+            # A_r1 split by the first block's column a within a level: C[a] is Q_r × m₁
+            self.C, self.CT = [], []
+            for a in range(q1):
+                Z1a = sp.csr_matrix((Z1[:, a], (np.arange(n), codes1)), shape=(n, m1))
+                Ca = (ZrT @ Z1a).tocsr()
+                Ca.sum_duplicates()
+                Ca.sort_indices()
+                self.C.append(Ca)
+                self.CT.append(Ca.T.tocsr())
+            # A_r1 D A_1r: sparse products cost about Σ_j (nonzeros of column j)², a dense one
+            # 2 Q_r² m₁ q₁ flops at a much higher rate; take the dense one when A_r1 is nearly full.
+            sparse_cost = sum(float((np.diff(c.tocsc().indptr) ** 2).sum()) for c in self.C) * q1
+            dense_cost = 2.0 * self.Qr * self.Qr * m1 * q1
+            # (and when A_r1 is small: scipy.sparse's per-call overhead would dominate)
+            self.dense_product = 20.0 * sparse_cost > dense_cost or self.Qr * m1 <= SMALL_DENSE
+            self.C1dense = [c.toarray() for c in self.C] if self.dense_product else None
         self.Q = m1 * q1 + self.Qr
         self.has_gradient = self.Q <= DENSE_GRADIENT_MAX
         if self.has_gradient:
@@ -126,7 +143,7 @@ class BlockedKernel:
         A[(base + np.arange(q1)[None, :, None]), (base + np.arange(q1)[None, None, :])] = self.A11
         A1r = np.zeros((self.Qr, n1))
         for a in range(q1):
-            A1r[:, a::q1] = self.C[a].toarray()
+            A1r[:, a::q1] = self.C1dense[a] if self.dense_product else self.C[a].toarray()
         A[n1:, :n1] = A1r
         A[:n1, n1:] = A1r.T
         A[n1:, n1:] = self.Arr
@@ -161,14 +178,14 @@ class BlockedKernel:
         LtA = Lam.T @ A
         M = LtA @ Lam
         M.flat[:: self.Q + 1] += 1.0
-        RXinv = np.linalg.inv(Lxy[:p, :p].T)
+        RXinv = lapack.inv_upper(Lxy[:p, :p].T)
         beta = RXinv @ Lxy[p, :p]
         r2 = Lxy[p, p] ** 2
         ZtX, Zty = self.dZtXy[:, :p], self.dZtXy[:, p]
         Q = self.Q
         # one call for M⁻¹ΛᵀA, u = M⁻¹Λᵀ(Zᵀy − ZᵀXβ) and K = M⁻¹ΛᵀZᵀX (small Q: LAPACK's call cost dominates)
-        cM = sla.cho_factor(M, lower=True, check_finite=False)
-        sol = sla.cho_solve(cM, np.column_stack([LtA, Lam.T @ (Zty - ZtX @ beta), Lam.T @ ZtX]), check_finite=False)
+        cM = lapack.cholesky(M, overwrite=True)
+        sol = lapack.cho_solve(cM, np.column_stack([LtA, Lam.T @ (Zty - ZtX @ beta), Lam.T @ ZtX]))
         MinvLtA, u, K = sol[:, :Q], sol[:, Q], sol[:, Q + 1:]
         Zres = Zty - ZtX @ beta - A @ (Lam @ u)
         if reml:
@@ -268,26 +285,26 @@ class BlockedKernel:
         else:
             S = self._lam_t_rows(self._lam_t_rows(S, Ts).T, Ts)
         S.flat[:: self.Qr + 1] += 1.0
-        Lr = sla.cholesky(S, lower=True, overwrite_a=True, check_finite=False)
+        Lr = lapack.cholesky(S, overwrite=True)
         logdet += 2.0 * float(np.log(np.diag(Lr)).sum())
-        Rr = sla.solve_triangular(Lr, self._lam_t_rows(rhs, Ts), lower=True, check_finite=False)
+        Rr = lapack.solve_triangular(Lr, self._lam_t_rows(rhs, Ts))
         flat = R1.reshape(m1 * q1, p + 1)
         down = self.XytXy - flat.T @ flat - Rr.T @ Rr
-        return logdet, np.linalg.cholesky(down), (T1, Ts, L1, D, R1, Lr, Rr, theta)
+        return logdet, lapack.cholesky(down), (T1, Ts, L1, D, R1, Lr, Rr, theta)
 
     def random_effects(self, theta, beta, state):
         """Per term (in the model's order): conditional modes (m, q) and unscaled conditional covariances."""
         T1, Ts, L1, D, R1, Lr, Rr, _ = state
         p, q1, m1 = self.p, self.q1, self.m1
         # u_r = L_rr⁻ᵀ(c_r − R_r β);  u₁ = L₁⁻ᵀ(c₁ − R₁β − L_r1ᵀ u_r),  L_r1ᵀu_r = L₁⁻¹T₁ᵀ A_1r Λ_r u_r
-        ur = sla.solve_triangular(Lr, Rr[:, p] - Rr[:, :p] @ beta, lower=True, trans="T", check_finite=False)
+        ur = lapack.solve_triangular(Lr, Rr[:, p] - Rr[:, :p] @ beta, trans=True)
         br = self._lam_rows(ur[:, None], Ts)[:, 0]
         A1r_br = np.column_stack([self.CT[a] @ br for a in range(q1)])  # (m₁, q₁)
         c1 = R1[:, :, p] - R1[:, :, :p] @ beta
         u1 = stacked_backward(L1, c1 - stacked_forward(L1, (A1r_br @ T1)[:, :, None])[:, :, 0])
         b1 = u1 @ T1.T
         # conditional covariances: diagonal blocks of Λ M⁻¹ Λᵀ
-        Wr = sla.solve_triangular(Lr, self._lam_t_rows(self.eye_r, Ts), lower=True, check_finite=False)  # L_rr⁻¹Λ_rᵀ
+        Wr = lapack.solve_triangular(Lr, self._lam_t_rows(self.eye_r, Ts))  # L_rr⁻¹Λ_rᵀ
         V = np.stack([np.asarray(self.CT[a] @ Wr.T).T for a in range(q1)])  # L_rr⁻¹Λ_rᵀA_r1 by column a
         G = np.einsum("aim,bim->mab", V, V)  # (A_1r Λ_r S⁻¹ Λ_rᵀ A_r1)_jj
         cov1 = D + D @ G @ D

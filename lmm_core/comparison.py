@@ -221,14 +221,19 @@ class AnovaResult:
     table: pd.DataFrame
     refitted: list[str]
     notes: list[str]
+    same_fixed_effects: bool = False
 
     @property
     def refit_message(self) -> str:
         if not self.refitted:
             return "All models were already fitted by maximum likelihood (ML), so none was refitted."
-        return ("Refitting model(s) with ML (instead of REML): " + ", ".join(self.refitted) + ". A likelihood-ratio "
-                "test compares ML fits, because REML likelihoods of models with different fixed effects are "
-                "not comparable.")
+        message = ("Refitting model(s) with ML (instead of REML): " + ", ".join(self.refitted) + ", as R's anova() "
+                   "does by default: REML likelihoods are comparable only between models with the same fixed effects.")
+        if self.same_fixed_effects:
+            # The reason does not apply here, so say so rather than imply it does.
+            message += (" These models have the same fixed effects, so their REML criteria could be compared too "
+                        "(R: anova(..., refit = FALSE)); the table shows the default, ML.")
+        return message
 
 
 def _parameters(fit) -> tuple[set, set]:
@@ -287,7 +292,8 @@ def anova(named_fits) -> AnovaResult:
     if any(bool(f.singular) for _, f in ml):
         notes.append("At least one fit is on the boundary (a variance of 0): the p-value of a test of a variance "
                      "is then conservative (too large), roughly twice what it should be.")
-    return AnovaResult(pd.DataFrame(rows), refitted, notes)
+    same_fixed = all(list(f.fixed_names) == list(first.fixed_names) for _, f in named_fits)
+    return AnovaResult(pd.DataFrame(rows), refitted, notes, same_fixed)
 
 
 def safe_anova(named_fits) -> AnovaResult:

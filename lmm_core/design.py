@@ -7,6 +7,7 @@ term's columns Z_k with the group index of every row.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -60,6 +61,22 @@ class Design:
     messages: list[str] = field(default_factory=list)
     fixed_spec: object = None
     kept_columns: np.ndarray | None = None  # indices of X's formulaic columns kept
+
+
+def _get_frame(self) -> pd.DataFrame | None:
+    frame = self.__dict__.get("_frame")
+    if frame is None and self.__dict__.get("_columns") is not None:
+        frame = self._frame = self._columns.frame()
+    return frame
+
+
+def _set_frame(self, frame) -> None:
+    self.__dict__["_frame"] = frame
+
+
+# ``frame`` is built on first use: most fits never ask for it, and a data frame costs as much as
+# the rest of the design of a small model. (Set after @dataclass, whose __init__ assigns through it.)
+Design.frame = property(_get_frame, _set_frame, doc="the complete rows used, original index kept")
 
 
 # -- names ------------------------------------------------------------------
@@ -125,10 +142,12 @@ def format_level(v) -> str:
 def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes and level labels, with levels ordered as R's factor() would order them."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy(np.int64)
-        categories = column.cat.categories
+        array = column.array  # the Categorical itself: cheaper than the .cat accessor
+        codes = array.codes.astype(np.int64)
+        categories = array.categories
         if codes.size and codes.min() >= 0 and np.bincount(codes, minlength=len(categories)).all():
-            return codes, [str(c) for c in categories]  # every level used: nothing to drop (the usual case)
+            # every level used: nothing to drop (the usual case)
+            return codes, [str(c) for c in categories.to_numpy(dtype=object)]
         cat = column.cat.remove_unused_categories()
         return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
     if pd.api.types.is_bool_dtype(column):
@@ -140,7 +159,8 @@ def factor_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
         return codes.astype(np.int64), [format_level(u) for u in uniques]
     # np.unique sorts the labels as sorted() does (Python's string order) and is several times
     # cheaper than building a Categorical (a fixed cost of every fit with a text grouping column)
-    uniques, codes = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
+    text = column if isinstance(column.dtype, pd.StringDtype) else column.astype(str)
+    uniques, codes = np.unique(text.to_numpy(dtype=object), return_inverse=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
@@ -160,6 +180,8 @@ def _categorise(frame: pd.DataFrame, names) -> pd.DataFrame:
     """Text and logical columns become factors holding only the levels present."""
     for name in names:
         col = frame[name]
+        if _is_numeric(col):
+            continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             frame[name] = col.cat.remove_unused_categories()
         elif pd.api.types.is_bool_dtype(col):
@@ -171,7 +193,55 @@ def _categorise(frame: pd.DataFrame, names) -> pd.DataFrame:
 
 
 def _is_numeric(col: pd.Series) -> bool:
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iufcbOUS":  # plain numpy columns: no pandas call
+        return dtype.kind in "iufc"
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _missing(col: pd.Series) -> np.ndarray | None:
+    """Which entries of ``col`` are missing (None when none can be: integer columns)."""
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "iub":
+            return None
+        if dtype.kind == "f":
+            return np.isnan(col.to_numpy())
+    elif isinstance(dtype, pd.CategoricalDtype):
+        return col.array.codes < 0
+    return col.isna().to_numpy(dtype=bool)
+
+
+class _Columns:
+    """The columns a formula uses, each taken out of the data frame once, with the rows kept.
+
+    pandas builds a new Series on every ``frame[name]`` (about 10 µs): the builders ask for the
+    same few columns a dozen times per fit, so they read them from here. It offers what the
+    builders use of a data frame (``[name]``, ``columns``, ``len``); ``frame()`` makes the real one
+    (for formulaic, and for ``Design.frame``) when it is needed.
+    """
+
+    def __init__(self, series: dict[str, pd.Series]):
+        self.series = series
+        self.columns = list(series)
+        self.n = len(next(iter(series.values()))) if series else 0
+        self._frame = None
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.series[name]
+
+    def __setitem__(self, name: str, values) -> None:
+        self.series[name] = values if isinstance(values, pd.Series) else pd.Series(
+            values, index=next(iter(self.series.values())).index, name=name)
+        self._frame = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = pd.DataFrame(self.series, columns=self.columns)
+        return self._frame
 
 
 class SimpleSpec:
@@ -234,7 +304,8 @@ def _matrix(spec: str, frame: pd.DataFrame, what: str) -> _Matrix:
     if simple is not None:
         return _Matrix(simple.values(frame), simple.names, simple)
     try:
-        mm = model_matrix(with_poly_contrasts(spec, frame), frame, context=_CONTEXT, na_action="ignore")
+        data = frame.frame() if isinstance(frame, _Columns) else frame
+        mm = model_matrix(with_poly_contrasts(spec, data), data, context=_CONTEXT, na_action="ignore")
     except Exception as exc:  # formulaic's own errors, re-said in plain words
         reason = _ANSI.sub("", str(exc)).splitlines()[0].replace("`", "")
         raise FormulaError(f"Could not build the {what} from '{spec.replace('`', '')}': {reason}") from None
@@ -346,22 +417,21 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame, limit: limits
         raise DataError("The data set is empty: it has no rows or no columns.")
     if not all(isinstance(c, str) for c in data.columns):
         data = data.rename(columns=str)
-    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula, data.columns, limit)
+    parsed = formula if isinstance(formula, ParsedFormula) else _parse(formula, data.columns, limit)
     used = list(parsed.variables)
 
-    positions = [data.columns.get_loc(name) for name in used]
-    # positional selection is several times cheaper than selection by label (a fixed cost of every fit)
-    frame = data.take(positions, axis=1) if all(isinstance(i, int) for i in positions) else data[used]
-    missing = frame.isna().to_numpy()
-    if missing.any():
-        for j, name in enumerate(used):
-            if missing[:, j].all():
+    series = {name: data[name] for name in used}  # each column taken out once
+    masks = [(name, m) for name, m in ((name, _missing(col)) for name, col in series.items()) if m is not None]
+    n_dropped = 0
+    if any(m.any() for _, m in masks):
+        for name, m in masks:
+            if m.all():
                 raise DataError(f"Column '{name}' has no values at all (every entry is missing).")
-        complete = ~missing.any(axis=1)
-        frame = frame.loc[complete]
-    frame = frame.copy()
-    n_dropped = int(missing.any(axis=1).sum())
-    if frame.shape[0] == 0:
+        complete = ~np.logical_or.reduce([m for _, m in masks])
+        n_dropped = int(complete.size - complete.sum())
+        series = {name: col[complete] for name, col in series.items()}
+    frame = _Columns(series)
+    if len(frame) == 0:
         raise DataError("No row has values for all the columns the model uses.")
     check_finite(frame, used)
 
@@ -381,12 +451,27 @@ def build_design(formula: str | ParsedFormula, data: pd.DataFrame, limit: limits
             f"(as lme4 does): {', '.join(dropped)}."
         )
     terms = [_random_term(t, frame) for t in parsed.random]
-    return Design(
+    design = Design(
         y=y, X=X, fixed_names=fixed_names, terms=terms,
         response_name=parsed.response.replace("`", "").replace(" ", ""),
-        formula=parsed, frame=frame, n_dropped=n_dropped, dropped_columns=dropped,
+        formula=parsed, frame=None, n_dropped=n_dropped, dropped_columns=dropped,
         messages=messages, fixed_spec=spec, kept_columns=kept,
     )
+    design._columns = frame  # Design.frame is built from it when first asked for
+    return design
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(formula: str, columns: tuple[str, ...], limit: limits.Limits) -> ParsedFormula:
+    return parse_formula(formula, columns, limit)
+
+
+def _parse(formula: str, columns, limit: limits.Limits | None) -> ParsedFormula:
+    """parse_formula, remembered per formula text, column names and limits (the parse is a fixed
+    cost of every refit of the same formula; ParsedFormula is immutable)."""
+    if not isinstance(formula, str):
+        return parse_formula(formula, columns, limit)
+    return _parse_cached(formula, tuple(columns), limits.resolve(limit))
 
 
 def _response(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray:

@@ -22,8 +22,12 @@ except ImportError:  # pragma: no cover - depends on the installed scipy
 
 
 def lbfgsb(fun_and_grad, x0, lower, *, ftol=1e-12, gtol=1e-6, maxiter=2000, maxls=50, maxcor=10,
-           maxfun=15000):
+           maxfun=15000, stop_at_stationary=True):
     """Minimise ``fun_and_grad(x) -> (value, gradient)`` from x0 with x ≥ lower (−inf: unbounded).
+
+    ``stop_at_stationary``: also stop at a line-search trial point that is stationary within gtol
+    and not worse than the best point by more than rounding noise (see NOISE); False visits
+    exactly what scipy's L-BFGS-B visits.
 
     Returns an object with x, fun, nfev, success and message, like scipy's OptimizeResult.
     """
@@ -31,7 +35,7 @@ def lbfgsb(fun_and_grad, x0, lower, *, ftol=1e-12, gtol=1e-6, maxiter=2000, maxl
     x = np.maximum(np.array(x0, dtype=np.float64), lower)
     if _lbfgsb is not None:
         try:
-            return _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun)
+            return _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun, stop_at_stationary)
         except TypeError:  # pragma: no cover - the routine's signature changed
             pass
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
@@ -42,7 +46,28 @@ def lbfgsb(fun_and_grad, x0, lower, *, ftol=1e-12, gtol=1e-6, maxiter=2000, maxl
                            message=str(res.message))
 
 
-def _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun):
+# A trial point whose projected gradient is already within ``gtol`` ends the search, when its value
+# is not above the best one seen by more than rounding noise (relative NOISE). L-BFGS-B itself only
+# stops at points its line search accepts, which asks for a strict decrease: near the optimum of a
+# criterion with ~1e-12 relative rounding noise, that rejected such points and spent about a third
+# of a sleepstudy fit's evaluations (6 of 17) moving θ by 1e-8.
+NOISE = 1e-11
+STATIONARY = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL (at a line-search trial point)"
+
+
+def _stationary(x, g, low, finite, gtol) -> bool:
+    """The projected gradient's largest entry is within gtol (as L-BFGS-B measures it)."""
+    if x.size <= 16:  # the usual few θ: plain floats are several times cheaper than numpy calls here
+        for xi, gi, lo, bounded in zip(x.tolist(), g.tolist(), low.tolist(), finite.tolist()):
+            step = (max(xi - gi, lo) - xi) if bounded else gi
+            if not abs(step) <= gtol:  # also False for NaN
+                return False
+        return True
+    projected = np.where(finite, np.maximum(x - g, low) - x, -g)
+    return bool(np.all(np.isfinite(g))) and float(np.max(np.abs(projected))) <= gtol
+
+
+def _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun, stop_at_stationary):
     n, m = x.size, maxcor
     finite = np.isfinite(lower)
     nbd = finite.astype(np.int32)  # 1: bounded below only, 0: unbounded
@@ -60,16 +85,22 @@ def _drive(fun_and_grad, x, lower, ftol, gtol, maxiter, maxls, maxcor, maxfun):
     factr = ftol / np.finfo(float).eps
     nfev = iterations = 0
     last = None
+    best = np.inf
     while True:
         _lbfgsb.setulb(m, x, low, upp, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls,
                        ln_task)
         if task[0] == 3:  # wants f and g at x (the same point twice is answered from memory, as scipy does)
-            if last is None or not np.array_equal(x, last):
+            if last is None or x.tobytes() != last:
                 value, grad = fun_and_grad(x)
                 f = np.array(float(value))
-                g = np.asarray(grad, dtype=np.float64).copy()
-                last = x.copy()
+                g = np.array(grad, dtype=np.float64)
+                last = x.tobytes()
                 nfev += 1
+                value = float(value)
+                if (stop_at_stationary and value <= best + NOISE * max(1.0, abs(best))
+                        and _stationary(x, g, low, finite, gtol)):
+                    return SimpleNamespace(x=x.copy(), fun=value, nfev=nfev, success=True, message=STATIONARY)
+                best = min(best, value)
         elif task[0] == 1:  # a new iterate
             iterations += 1
             if iterations >= maxiter:

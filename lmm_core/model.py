@@ -37,6 +37,7 @@ class Optimum:
     converged: bool
     evaluations: int
     message: str
+    theta_scaled: np.ndarray | None = None  # θ in the optimizer's scaled parameters, as it was evaluated
 
 
 def _column_scales(Z: np.ndarray) -> np.ndarray:
@@ -100,7 +101,7 @@ class LinearMixedModel:
             raise DataError(problem)
         self.patterns = [theta_pattern(t.q) for t in self.terms]
         sizes = [len(r) for r, _ in self.patterns]
-        self.theta_offsets = list(np.cumsum([0] + sizes[:-1]))
+        self.theta_offsets = [sum(sizes[:i]) for i in range(len(sizes))]
         self.n_theta = int(sum(sizes))
         diag = np.concatenate([r == c for r, c in self.patterns])
         self.lower = np.where(diag, 0.0, -np.inf)
@@ -111,7 +112,10 @@ class LinearMixedModel:
         self.col_scales = [_column_scales(t.Z) for t in self.terms]
         self.row_scale = np.concatenate([d[r] for d, (r, _) in zip(self.col_scales, self.patterns)])
         self._deadline = limits.Deadline(None)
+        self._last = None  # (θ's bytes, reml) and the result of the last criterion evaluation
         self.kernel = self._make_kernel()
+        # remembered only while it is small: a crossed model's state holds a dense Q_r × Q_r factor
+        self._remember = self.one_factor or self.kernel.Qr <= 500
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame) -> "LinearMixedModel":
@@ -156,6 +160,16 @@ class LinearMixedModel:
         return self._profiled(np.asarray(theta, float) * self.row_scale, reml)
 
     def _profiled(self, theta_scaled: np.ndarray, reml: bool):
+        key = (theta_scaled.tobytes(), reml)
+        last = self._last
+        if last is not None and last[0] == key:  # the optimum is evaluated again for its value and results
+            return last[1]
+        result = self._profiled_now(theta_scaled, reml)
+        if self._remember:
+            self._last = (key, result)
+        return result
+
+    def _profiled_now(self, theta_scaled: np.ndarray, reml: bool):
         logdet_L, Lxy, state = self.kernel.factor(theta_scaled)
         p, n = self.p, self.n
         r2 = Lxy[p, p] ** 2
@@ -224,14 +238,15 @@ class LinearMixedModel:
             if better is None:
                 break
             x0 = better
-        theta = np.asarray(res.x, float) / self.row_scale
-        value = self.objective(theta, reml)
+        theta_scaled = np.asarray(res.x, float)
+        theta = theta_scaled / self.row_scale
+        value = self._objective(theta_scaled, reml)
         if value >= BIG:
             raise FitError(self._why_no_fit())
         # L-BFGS-B stops on a line-search failure when rounding noise dominates:
         # that is convergence at the precision available, not a failure.
         converged = bool(res.success) or "ABNORMAL" in str(res.message)
-        return Optimum(theta, value, converged, evaluations, str(res.message))
+        return Optimum(theta, value, converged, evaluations, str(res.message), theta_scaled)
 
     def _no_noise_left(self, fixed_only: bool = False) -> str | None:
         """A message when the response leaves no noise to estimate (constant, or explained exactly
@@ -294,7 +309,9 @@ class LinearMixedModel:
     def fit(self, reml: bool = True, start=None):
         from .results import LmerFit
 
-        return LmerFit(self, self.optimize(reml, start), reml)
+        fit = LmerFit(self, self.optimize(reml, start), reml)
+        self._last = None  # the remembered evaluation can be large (crossed factors' dense block)
+        return fit
 
     # -- public pieces for teaching: the model at a θ of the caller's choosing -----------------
     def relative_factors(self, theta) -> list[np.ndarray]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as sla
 
+from . import lapack
 from .design import format_level
 from .errors import DataError
 
@@ -39,17 +39,20 @@ class LmerFit:
         self.messages = list(self.design.messages)
         n, p = model.n, model.p
         self.nobs = n
-        value, Lxy, state = model.profiled(self.theta, self.reml)
+        scaled = getattr(optimum, "theta_scaled", None)  # as the optimizer evaluated it: no new evaluation
+        if scaled is None:
+            scaled = np.asarray(self.theta, float) * model.row_scale
+        value, Lxy, state = model._profiled(scaled, self.reml)
         self.objective = float(value)
         RX = Lxy[:p, :p].T  # upper triangular R_X
-        self.beta = sla.solve_triangular(RX, Lxy[p, :p], lower=False) if p else np.zeros(0)
+        self.beta = lapack.solve_triangular(RX, Lxy[p, :p], lower=False) if p else np.zeros(0)
         r2 = Lxy[p, p] ** 2
         self.pwrss = float(r2)
         self.sigma = math.sqrt(r2 / (n - p if self.reml else n))
-        RXinv = sla.solve_triangular(RX, np.eye(p), lower=False) if p else np.zeros((0, 0))
+        RXinv = lapack.inv_upper(RX) if p else np.zeros((0, 0))
         self._vcov = self.sigma**2 * (RXinv @ RXinv.T)
         self._random = model.unscale_random(
-            self._split_random(model.kernel.random_effects(self.theta * model.row_scale, self.beta, state)))
+            self._split_random(model.kernel.random_effects(scaled, self.beta, state)))
         self.fitted_values = self._linear_predictor()
         lower = model.lower
         self.singular = bool(np.any((lower == 0) & (np.abs(self.theta) < SINGULAR_TOL)))

@@ -446,8 +446,10 @@ def zero_variance_check(fit) -> ZeroVarianceCheck:
 class SdProfile:
     """The ML deviance profiled over the group SD s (σ re-optimised at each s), as lme4's
     ``confint()`` does even for a REML fit: ``curve`` has columns sd, change (deviance − its
-    minimum) and sigma; ``lower``/``upper`` bound the ``level`` interval (where change = ``cutoff``,
-    the χ²₁ quantile); ``estimate`` is the ML estimate at the curve's minimum."""
+    minimum) and sigma; ``lower``/``upper`` bound the ``level`` interval: they are the engine's
+    ``fit.confint(method="profile")`` row ``parameter`` (lme4's ``confint(fit)``, e.g.
+    ``sd_(Intercept)|Subject``), the points where the curve crosses ``cutoff`` (the χ²₁ quantile,
+    ζ² in lme4's terms); ``estimate`` is the ML estimate at the curve's minimum."""
 
     curve: pd.DataFrame
     estimate: float
@@ -456,6 +458,7 @@ class SdProfile:
     cutoff: float
     level: float
     n_groups: int
+    parameter: str = ""
 
 
 def _criterion_with_sigma(model: LinearMixedModel, theta, sigma: float, reml: bool) -> float:
@@ -493,22 +496,13 @@ def sd_profile(fit, level: float = 0.95, n_points: int = 61) -> SdProfile:
     ml = ml_refit(fit)
     estimate = float(ml.varcorr[0].sd[0])
     cutoff = float(stats.chi2.ppf(level, 1))
-
-    def change(sd):
-        return _profile_at(ml, sd)[0] - ml.objective
-
-    tol = 1e-10 * max(estimate, ml.sigma)
-    lower = 0.0
-    if estimate > 0 and change(0.0) > cutoff:
-        lower = optimize.brentq(lambda s: change(s) - cutoff, 0.0, estimate, xtol=tol)
-    top = 2.0 * max(estimate, ml.sigma * 1e-3)
-    for _ in range(60):
-        if change(top) > cutoff:
-            break
-        top *= 2.0
-    upper = optimize.brentq(lambda s: change(s) - cutoff, estimate, top, xtol=tol)
-    sds = np.union1d(np.linspace(0.0, 1.15 * upper, n_points), [estimate, lower, upper])
+    # the interval is the engine's confint() (lme4's): the number a student checks in R
+    interval = fit.confint(method="profile", level=level, parm=0)
+    parameter = str(interval.index[0])
+    lower, upper = (float(v) for v in interval.iloc[0])
+    top = upper if math.isfinite(upper) else 3.0 * max(estimate, ml.sigma)  # the curve's extent
+    sds = np.union1d(np.linspace(0.0, 1.15 * top, n_points), [v for v in (estimate, lower, upper) if math.isfinite(v)])
     values = [_profile_at(ml, s) for s in sds]
     curve = pd.DataFrame({"sd": sds, "change": [v - ml.objective for v, _ in values],
                           "sigma": [s for _, s in values]})
-    return SdProfile(curve, estimate, float(lower), float(upper), cutoff, level, ml.model.terms[0].n_levels)
+    return SdProfile(curve, estimate, lower, upper, cutoff, level, ml.model.terms[0].n_levels, parameter)

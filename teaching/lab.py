@@ -323,3 +323,50 @@ def improvement(view: LabView) -> dict[str, float]:
         if np.isfinite(own) and own > 0 and np.isfinite(mixed):
             out[coefficient] = float(1.0 - mixed / own)
     return out
+
+
+# -- the same view with intercepts read at the covariate's mean ----------------------------------
+@dataclass
+class CentredLab:
+    """A lab view with every intercept (estimates, truth, rings, errors, pull) read at the mean
+    of the simulated covariate, ``xbar``, instead of at 0 (``teaching.pooling.intercept_at``)."""
+
+    xbar: float
+    table: pd.DataFrame
+    population: dict
+    truth: pd.DataFrame
+    estimated_rings: list
+    true_rings: list
+    values: pd.DataFrame
+    errors: pd.DataFrame
+    shrinkage: dict
+
+
+def centred_lab(view: LabView, settings: SimulationSettings) -> CentredLab:
+    from .pooling import centred_population, centred_table, covariate_mean, intercept_at, shift_rings
+    from .pooling import mean_pull as pull_along_arrows
+
+    result = view.result
+    xbar = float(covariate_mean(result))
+    table = centred_table(result)
+    truth = truth_table(view.sim)
+    truth = truth.assign(intercept=intercept_at(truth["intercept"], truth["slope"], xbar))
+    values = coefficient_values(view)
+    if result is not None:
+        frames = [pd.DataFrame({"method": "truth", "coefficient": c, "value": truth[c].to_numpy(float)})
+                  for c in ("intercept", "slope")]
+        for method in ("none", "partial"):
+            rows = table[(table["method"] == method) & table["estimable"]]
+            frames += [pd.DataFrame({"method": method, "coefficient": c, "value": rows[c].to_numpy(float)})
+                       for c in ("intercept", "slope")]
+        values = pd.concat(frames, ignore_index=True)
+    errors = view.errors.copy()
+    true_at = truth.set_index("group").reindex([str(g) for g in result.levels])["intercept"].to_numpy(float)
+    common = table[table["method"] == "none"]["estimable"].to_numpy()
+    for i, method in enumerate(errors["method"]):
+        est = table[table["method"] == method]["intercept"].to_numpy(float)
+        err = (est - true_at)[common]
+        errors.loc[errors.index[i], "rmse_intercept"] = float(np.sqrt(np.mean(err**2))) if err.size else np.nan
+    return CentredLab(xbar, table, centred_population(result), truth,
+                      shift_rings(estimated_rings(result), xbar), shift_rings(true_rings(settings), xbar),
+                      values, errors, pull_along_arrows(result, at_x=xbar))

@@ -743,7 +743,30 @@ def varying_names(result: PoolingResult) -> list[str]:
     return [COEFFICIENTS[k] for k in varying_columns(result.random)]
 
 
-def mean_pull(result: PoolingResult) -> dict[str, float]:
+def _read_at(result: PoolingResult, at_x: float | None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The table and the population value with intercepts read at x = ``at_x`` (None: at 0, as lme4)."""
+    if at_x is None or result.data.x is None:
+        return result.table, result.population
+    t = result.table.assign(intercept=intercept_at(result.table["intercept"], result.table["slope"], at_x))
+    pop = result.population
+    return t, {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
+
+
+def arrow_pulls(result: PoolingResult, at_x: float | None = None) -> pd.DataFrame:
+    """Per group (index) and varying coefficient (columns 'intercept' / 'slope'): ``pull_fraction``,
+    the share of the way the arrow goes from the group's own estimate to the population value,
+    intercepts read at ``at_x`` (None: at 0). NaN where the group has no own estimate."""
+    table, pop = _read_at(result, at_x)
+    none = table[table["method"] == "none"].set_index("group")
+    partial = table[table["method"] == "partial"].set_index("group")
+    out = pd.DataFrame(index=pd.Index([str(v) for v in none.index], name="group"))
+    for name in varying_names(result):
+        own = np.where(none["estimable"].to_numpy(), none[name].to_numpy(float), np.nan)
+        out[name] = pull_fraction(own, partial[name].reindex(none.index).to_numpy(float), pop[name])
+    return out
+
+
+def mean_pull(result: PoolingResult, groups=None, at_x: float | None = None) -> dict[str, float]:
     """Per varying coefficient, how much shorter the groups' distances to the population value
     become under partial pooling, as one number that agrees with the arrows:
 
@@ -752,14 +775,18 @@ def mean_pull(result: PoolingResult) -> dict[str, float]:
     (the least-squares factor by which the own deviations are scaled down; each group's
     ``pull_fraction`` weighted by its squared distance from the population value). 0 = the
     groups keep their own estimates, 1 = all sit on the population value, above 1 = pulled
-    past it on average. Uses the groups with an own estimate."""
+    past it on average. Uses the groups with an own estimate (only ``groups``, if given), with
+    intercepts read at ``at_x`` (None: at 0). This is the one pull the pages report."""
     out = {}
-    table = result.table
+    table, population = _read_at(result, at_x)
     none = table[table["method"] == "none"]
     partial = table[table["method"] == "partial"]
     ok = none["estimable"].to_numpy()
+    if groups is not None:
+        wanted = {str(v) for v in groups}
+        ok = ok & none["group"].astype(str).isin(wanted).to_numpy()
     for name in varying_names(result):
-        pop = result.population[name]
+        pop = population[name]
         own = none[name].to_numpy(float)[ok] - pop
         mixed = partial[name].to_numpy(float)[ok] - pop
         denom = float(np.sum(own**2))
@@ -842,6 +869,28 @@ def covariate_mean(result: PoolingResult) -> float | None:
     return None if result.data.x is None else float(result.data.x.mean())
 
 
+def intercept_at(intercept, slope, x: float):
+    """The one formula behind every centred view: a line's value at ``x`` (intercept + slope · x),
+    which is the intercept read at x instead of at 0. Works on numbers, arrays and columns."""
+    return intercept + slope * x
+
+
+def centring_label(covariate: str, xbar: float) -> str:
+    """The centring switch, worded the same on every page that offers it."""
+    return f"Read intercepts at {covariate} = {xbar:.3g} (its mean) instead of at {covariate} = 0 (lme4's)"
+
+
+def centring_help(covariate: str) -> str:
+    return (f"The same lines; only where the intercept is read moves: at {covariate}'s mean it is the line's "
+            f"value in the middle of the data. lme4 reports intercepts at {covariate} = 0 (switch off to see those "
+            "numbers), which for some data lies far outside the observations.")
+
+
+def shift_rings(rings, xbar: float):
+    """Rings [(level, intercepts, slopes)] with the intercepts read at ``xbar``."""
+    return [(level, intercept_at(np.asarray(x, float), np.asarray(y, float), xbar), y) for level, x, y in rings]
+
+
 def centred_table(result: PoolingResult) -> pd.DataFrame:
     """The pooling table with every ``intercept`` read at the covariate's mean instead of at 0:
     intercept + slope · x̄ (the same lines; only where the intercept is read moves). Slopes and
@@ -850,15 +899,15 @@ def centred_table(result: PoolingResult) -> pd.DataFrame:
     if xbar is None:
         return result.table
     t = result.table.copy()
-    t["intercept"] = t["intercept"] + t["slope"] * xbar
+    t["intercept"] = intercept_at(t["intercept"], t["slope"], xbar)
     return t
 
 
 def centred_population(result: PoolingResult) -> dict[str, float]:
     xbar = covariate_mean(result) or 0.0
     pop = result.population
-    return {"intercept": pop["intercept"] + pop["slope"] * xbar if np.isfinite(pop["slope"]) else pop["intercept"],
-            "slope": pop["slope"]}
+    return {"intercept": intercept_at(pop["intercept"], pop["slope"], xbar) if np.isfinite(pop["slope"])
+            else pop["intercept"], "slope": pop["slope"]}
 
 
 def pull_phrase(value: float, coefficient: str, towards: str = "the population value") -> str:
@@ -884,10 +933,10 @@ def possessive(word: str) -> str:
     return word + "'" if word.endswith("s") else word + "'s"
 
 
-def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]]]:
+def between_counts(result: PoolingResult, centred: bool = True) -> dict[str, tuple[int, int, list[str]]]:
     """Per varying coefficient: (groups between complete and no pooling, groups compared, the
-    others), intercepts read at the covariate's mean."""
-    table = centred_table(result)
+    others), intercepts read at the covariate's mean (``centred``) or at 0 (as lme4)."""
+    table = centred_table(result) if centred else result.table
     out = {}
     for c in varying_names(result):
         inside = between(result, c, table=table, reference="population")
@@ -895,11 +944,12 @@ def between_counts(result: PoolingResult) -> dict[str, tuple[int, int, list[str]
     return out
 
 
-def between_sentence(result: PoolingResult, group: str) -> str:
+def between_sentence(result: PoolingResult, group: str, centred: bool = True) -> str:
     """Whether the mixed model's estimates lie between complete and no pooling, counted from the
-    numbers (intercepts read at the covariate's mean), with the reason where some do not."""
+    numbers (intercepts read at the covariate's mean, or at 0 when not ``centred``), with the
+    reason where some do not."""
     plural = group if group.endswith("s") else group + "s"
-    counts = between_counts(result)
+    counts = between_counts(result, centred)
     parts, outside_any = [], False
     for c, (k, n, outside) in counts.items():
         if k == n:
@@ -913,7 +963,9 @@ def between_sentence(result: PoolingResult, group: str) -> str:
     text = "; ".join(parts)
     text = text[0].upper() + text[1:]
     if "intercept" in counts and result.data.x is not None:
-        text += " (intercepts read at the covariate's mean)"
+        cov = result.data.covariate
+        text += (f" (intercepts read at {cov} = {covariate_mean(result):.3g}, its mean)" if centred
+                 else f" (intercepts read at {cov} = 0, as lme4)")
     text += "."
     complete = result.coefficients["complete"][0, :2]
     fixed = result.fit.beta[:2]
@@ -949,14 +1001,18 @@ def centred_covariance(result: PoolingResult, cov) -> np.ndarray:
     return T @ np.asarray(cov, float) @ T.T
 
 
-def axis_labels(result: PoolingResult, centred: bool, response: str, covariate: str | None = None) -> tuple[str, str]:
-    """The same intercept and slope axis wording on every page."""
+def axis_labels(result: PoolingResult | None, centred: bool, response: str, covariate: str | None = None,
+                xbar: float | None = None) -> tuple[str, str]:
+    """The same intercept and slope axis wording on every page: "Intercept: y at x = 5.84 (its mean)"
+    or "Intercept: y at x = 0 (lme4's)". ``xbar`` defaults to the result's covariate mean."""
     cov = covariate or result.data.covariate
-    if centred and result.data.x is not None:
-        at = f"at mean {cov} = {covariate_mean(result):.3g}"
+    if xbar is None and result is not None and result.data.x is not None:
+        xbar = covariate_mean(result)
+    if centred and xbar is not None:
+        at = f"at {cov} = {xbar:.3g} (its mean)"
     else:
-        at = f"at {cov} = 0"
-    return f"Intercept ({response} {at})", f"Slope (per unit of {cov})"
+        at = f"at {cov} = 0 (lme4's)"
+    return f"Intercept: {response} {at}", f"Slope (per unit of {cov})"
 
 
 def inward_share(result: PoolingResult) -> float:
@@ -977,3 +1033,55 @@ def inward_share(result: PoolingResult) -> float:
     d_own = np.einsum("ij,jk,ik->i", own, prec, own)
     d_mixed = np.einsum("ij,jk,ik->i", mixed, prec, mixed)
     return float(np.mean(d_mixed <= d_own + 1e-12)) if len(own) else float("nan")
+
+
+def boundary_parts(fit) -> list[str]:
+    """For any fit (also crossed or several terms): which variance parameters sit on the boundary,
+    named by term and grouping factor, e.g. "the SD of `(Intercept)` between levels of Days is 0"
+    or "`(Intercept)` and `Days` by Subject are perfectly correlated (-1)". Empty if not singular."""
+    if not getattr(fit, "singular", False):
+        return []
+    out = []
+    for vc in fit.varcorr:
+        sd = np.asarray(vc.sd, float)
+        scale = max(float(np.max(sd)) if sd.size else 0.0, float(getattr(fit, "sigma", 0.0)), 1e-300)
+        for name, value in zip(vc.terms, sd):
+            if value <= 1e-4 * scale:
+                out.append(f"the SD of `{name}` between levels of {vc.factor} is estimated as 0 (every level "
+                           f"gets the fixed value: complete pooling for that term)")
+        corr = np.asarray(vc.corr, float) if vc.corr is not None else np.zeros((0, 0))
+        for i in range(len(vc.terms)):
+            for j in range(i + 1, len(vc.terms)):
+                if sd[i] > 1e-4 * scale and sd[j] > 1e-4 * scale and abs(corr[i, j]) > 0.999:
+                    out.append(f"`{vc.terms[i]}` and `{vc.terms[j]}` by {vc.factor} are estimated as perfectly "
+                               f"correlated ({corr[i, j]:+.2f}): the levels may differ along one line only")
+    return out
+
+
+def modes_spread_sentence(spread: pd.DataFrame, group: str, n_groups: int, reml: bool) -> str:
+    """How the spread of the conditional modes compares with the fitted SD, computed from
+    ``teaching.anatomy.spread_vs_variance`` rows of one grouping factor (columns Name, Estimated SD,
+    SD of the modes): smaller as a rule (the modes are shrunk), with the reason where it is not."""
+    parts, larger = [], []
+    for row in spread.to_dict("records"):
+        sd_modes, sd_fit, name = float(row["SD of the modes"]), float(row["Estimated SD"]), row["Name"]
+        if sd_fit <= 0:
+            parts.append(f"`{name}`: 0 and 0 (the fit put this variance at 0, so every mode is 0)")
+            continue
+        parts.append(f"`{name}`: {sd_modes:.3g} against {sd_fit:.3g}")
+        if sd_modes > sd_fit * (1 + 1e-9) + 1e-12:
+            larger.append(name)
+    text = f"SD of the modes against the fitted SD, {'; '.join(parts)}. "
+    if not larger:
+        if all(float(v) <= 0 for v in spread["Estimated SD"]):
+            return text
+        return text + ("The modes spread less than the fitted SD says the groups differ: each is shrunk towards 0.")
+    which = ", ".join(f"`{n}`" for n in larger)
+    reason = (f"with only {n_groups} levels of {group} the fitted SD is itself rough" if n_groups <= 10
+              else "the fitted SD and the modes' spread are estimated differently")
+    if not reml:
+        reason += (", and maximum likelihood divides the variance by the number of levels while the SD of the "
+                   "modes divides by one less")
+    return text + (f"Here the modes of {which} spread *more* than the fitted SD, although each is shrunk: {reason}. "
+                   "Shrinkage makes the modes spread less than the groups really differ, not always less than "
+                   "this estimate.")

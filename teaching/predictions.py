@@ -23,7 +23,7 @@ from scipy.stats import norm
 
 from lmm_core import DataError
 
-from .pooling import INTERCEPT, METHODS, PoolingResult, compare_pooling, group_labels, prepare_groups
+from .pooling import INTERCEPT, METHODS, PoolingResult, compare_pooling, group_labels, intercept_at, prepare_groups
 from .shrinkage import matrix_shrinkage
 
 GRID_POINTS = 50
@@ -151,7 +151,8 @@ class PartialPath:
 
     ``table``: one row per k with columns k, intercept, slope (the group's line, extra covariates
     at their mean; slope NaN without a covariate), intercept_sd, slope_sd (their conditional SDs;
-    for k = 0 the SDs of a new group, from Σ), fit_end and se_end (the line and its SD at the
+    for k = 0 the SDs of a new group, from Σ), intercept_at_mean and intercept_at_mean_sd (the
+    line's value at the covariate's mean over all data, and the SD of the group's part there), fit_end and se_end (the line and its SD at the
     largest covariate value). ``own``: the group's own line from all its data (intercept, slope);
     ``population``: the fixed-effects line from all data."""
 
@@ -174,6 +175,7 @@ def partial_data_path(data: pd.DataFrame, response: str, group: str, covariate: 
     n = int(full.group_sizes.iloc[j])
     ks = range(n + 1) if ks is None else sorted({int(k) for k in ks if 0 <= int(k) <= n})
     x_end = float(full.data.x.max())
+    x_mean = float(full.data.x.mean())  # where a centred intercept is read (teaching.pooling.intercept_at)
     row_of = {m: full.table[(full.table["group"] == full.levels[j]) & (full.table["method"] == m)].iloc[0]
               for m in ("none", "partial")}
     rows = []
@@ -200,6 +202,8 @@ def partial_data_path(data: pd.DataFrame, response: str, group: str, covariate: 
         sds = dict(zip(ms.names, np.sqrt(np.diag(cov))))
         rows.append({"k": k, "intercept": float(coef_line[0]), "slope": float(coef_line[1]),
                      "intercept_sd": sds.get(INTERCEPT, 0.0), "slope_sd": sds.get(covariate, 0.0),
+                     "intercept_at_mean": float(intercept_at(coef_line[0], coef_line[1], x_mean)),
+                     "intercept_at_mean_sd": _line_sd(ms.names, cov, x_mean) if INTERCEPT in ms.names else 0.0,
                      "fit_end": end, "se_end": _line_sd(ms.names, cov, x_end)})
     own = (float(row_of["none"]["intercept"]), float(row_of["none"]["slope"]))
     population = (full.population["intercept"], full.population["slope"])

@@ -434,3 +434,36 @@ def walkthrough_facts(path: str, data: pd.DataFrame) -> dict:
     if path not in makers:
         raise DataError(f"There is no walkthrough path {path!r}; the paths are {', '.join(makers)}.")
     return makers[path](data)
+
+
+def aic_verdict(comparison: AicComparison) -> str:
+    """The exercise's AIC comparison in words, every claim computed from the table: the winner,
+    its margin (and what a margin under 2 means, naming the simpler model), how far behind the
+    random-intercept model is, and any singular fit."""
+    table = comparison.table
+    best = comparison.best
+    labels = list(table.index)  # simplest first (SIM_MODELS order)
+    others = table["Δ AIC"].drop(best)
+    runner = others.idxmin()
+    margin = float(others.min())
+    text = f"Lowest AIC: **{best}** (`{table.loc[best, 'Formula']}`), {margin:.1f} below the next model ({runner})."
+    if margin < 2:
+        simpler = min(best, runner, key=labels.index)
+        text += (f" A difference under about 2 is too small to prefer one model strongly; then the simpler one, "
+                 f"**{simpler}**, is a reasonable choice"
+                 + (" (here that is also the winner)." if simpler == best else "."))
+    else:
+        text += " A difference of 2 or more is usually read as a real preference."
+    plain = labels[0]
+    if plain != best:
+        behind = float(table.loc[plain, "Δ AIC"])
+        text += (f" The random-intercept model ignores that slopes differ; that costs it {behind:.1f} AIC points "
+                 "here" + (", a lot: the slopes really do differ." if behind >= 10 else "."))
+    else:
+        text += (" The random-intercept model wins here: in this sample the slopes differ too little to pay for "
+                 "the extra parameters.")
+    singular = [label for label in labels if bool(table.loc[label, "Singular"])]
+    if singular:
+        text += (" Singular fit (a variance at 0 or a correlation at ±1): " + ", ".join(singular)
+                 + "; that model's extra parameter is not supported by these data.")
+    return text

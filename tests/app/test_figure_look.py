@@ -127,3 +127,21 @@ def test_presenter_figures_have_no_text_under_the_minimum(sleep, theme):
         if fig.layout.legend.font is not None and fig.layout.legend.font.size:
             sizes.append(fig.layout.legend.font.size)
         assert all(size >= base.MIN_PRESENTER_FONT for size in sizes), sizes
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_matrix_heatmaps_draw_zero_as_the_background_with_readable_cell_text(theme):
+    """The design matrices: 0 in the page's background colour (not white on the dark page), and the
+    cell text readable (4.5:1) on every colour of the scale."""
+    import pandas as pd
+    from charts.base import contrast, palette
+    from charts.fitting import design_heatmap
+
+    frame = pd.DataFrame({"(Intercept)": [1.0, 1.0, 1.0], "Days": [0.0, -2.5, 4.0]})
+    fig = design_heatmap(frame, theme=theme)
+    heat = fig.data[0]
+    scale = [c for _, c in heat.colorscale]
+    assert scale[0] == palette(theme)["plot"]
+    assert all(contrast(heat.textfont.color, c) >= 4.5 for c in scale)
+    assert heat.z[0][1] == 0 and heat.z[1][1] == 2.5  # coloured by size: a negative value is not "below 0"
+    assert heat.text[1][1] == "-2.5"

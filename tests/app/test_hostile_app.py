@@ -184,6 +184,68 @@ def test_plain_escapes_every_markup_and_reads_the_same():
     assert ui.code("a ``` b").startswith("````")
 
 
+# -- names from an upload inside figures ---------------------------------------------------------------
+LINK = '<a href="http://x">y</a>'
+BOLD = "<b>z</b>"
+
+
+def hostile_study() -> bytes:
+    """The study with a response called LINK, a group column called BOLD, groups named with markup."""
+    frame = pd.read_csv(pd.io.common.BytesIO(study()))
+    frame["g"] = frame["g"].map(lambda g: f"<b>{g}</b>" if g.endswith(("0", "2", "4")) else f'<a href="http://x">{g}</a>')
+    return frame.rename(columns={"y": LINK, "g": BOLD, "x1": "x & <i>1</i>"}).to_csv(index=False).encode()
+
+
+def figure_texts(value, skip=("template",)):
+    """Every string in a figure's JSON (outside its template), base64 arrays left out."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        if "bdata" in value:
+            return
+        for key, item in value.items():
+            if key not in skip:
+                yield from figure_texts(item, skip)
+    elif isinstance(value, list):
+        for item in value:
+            yield from figure_texts(item, skip)
+
+
+def test_figures_show_uploaded_names_as_text_never_as_markup():
+    at = upload_as(hostile_study(), "<b>f</b>.csv", (LINK, BOLD, "x & <i>1</i>"))
+    figures_seen, names_seen = 0, 0
+    for page in PAGES:
+        at.switch_page(page).run()
+        no_exception(at)
+        for chart in at.get("plotly_chart"):
+            figures_seen += 1
+            for text in figure_texts(json.loads(chart.proto.spec)):
+                assert not re.search(r"<a[\s>]", text, re.I), (page, text)  # the app draws no links
+                for raw in ("<b>z</b>", "<b>p0", "<i>1</i>", "<b>f</b>", "x & "):
+                    assert raw not in text, (page, raw, text)
+                names_seen += ("&lt;b&gt;" in text) + ("&lt;a href" in text)
+    assert figures_seen >= 10 and names_seen > 0  # the names are there, escaped
+
+
+def test_escaping_leaves_the_app_markup_and_the_cached_figure_alone():
+    from charts.base import escape_user_text, fast_figure, unescape_user_text
+
+    fig = fast_figure([{"type": "scatter", "x": [1.0, 2.0], "y": [1.0, 2.0], "name": f"group {BOLD}",
+                        "customdata": np.array([[BOLD], ["p1"]], dtype=object),
+                        "hovertemplate": "<b>%{customdata[0]}</b><br>y = %{y}<extra></extra>"}],
+                      {"title": {"text": f"Response: {LINK}<br>per group"}})
+    assert escape_user_text(fig, ["plain", "names"]) is fig  # nothing to escape: the same figure
+    safe = escape_user_text(fig, [LINK, BOLD, "p1"]).to_dict()
+    assert safe["layout"]["title"]["text"] == "Response: &lt;a href=\"http://x\"&gt;y&lt;/a&gt;<br>per group"
+    trace = safe["data"][0]
+    assert trace["name"] == "group &lt;b&gt;z&lt;/b&gt;" and trace["customdata"][0] == ["&lt;b&gt;z&lt;/b&gt;"]
+    assert trace["hovertemplate"].startswith("<b>%{customdata[0]}</b><br>")  # the app's own markup
+    assert fig.to_dict()["data"][0]["name"] == f"group {BOLD}"  # the original is unchanged
+    assert unescape_user_text("&lt;b&gt;z&lt;/b&gt;", [BOLD]) == BOLD
+    rd = fast_figure([], {"title": {"text": "R&D <br>x"}})
+    assert escape_user_text(rd, ["&"]).to_dict()["layout"]["title"]["text"] == "R&amp;D <br>x"
+
+
 # -- lost uploads ---------------------------------------------------------------------------------------
 def test_a_lost_upload_is_announced_and_the_typed_formula_kept():
     at = open_link("app_pages/your_model.py", data="Your data: [mine](https://evil.example).csv",
@@ -204,3 +266,42 @@ def test_an_unexpected_error_is_a_plain_message_when_not_testing(monkeypatch):
     assert not at.exception
     text = " ".join(e.value for e in at.error)
     assert "Something went wrong" in text and "/secret/path" not in text
+
+
+# -- fragments: their own reruns within the limits of one request ---------------------------------------
+FRAGMENT_SCRIPT = """
+import streamlit as st
+from app_shell import guard
+from lmm_core import limits
+
+@guard.fragment
+def inside():
+    st.write(f"limits: {'APP' if limits.current() == limits.APP else 'DEFAULT'}")
+    if st.session_state.get("fail"):
+        raise RuntimeError("/secret/path")
+
+inside()  # called outside any limits.use, as Streamlit calls a fragment on its own rerun
+"""
+
+
+def test_a_fragment_runs_within_the_app_limits_and_fails_plainly(monkeypatch):
+    at = AppTest.from_string(FRAGMENT_SCRIPT).run()
+    assert at.markdown[0].value == "limits: APP"
+    monkeypatch.delenv("SHRINKAGE_LAB_RAISE", raising=False)
+    at.session_state["fail"] = True
+    at.run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "Something went wrong" in text and "/secret/path" not in text
+    monkeypatch.setenv("SHRINKAGE_LAB_RAISE", "1")  # the tests see the error itself
+    at.run()
+    assert at.exception
+
+
+def test_every_fragment_of_the_pages_is_guarded():
+    from pathlib import Path
+
+    pages = Path(APP).parent / "app_pages"
+    bare = [f"{p.name}:{n}" for p in sorted(pages.glob("*.py"))
+            for n, line in enumerate(p.read_text().splitlines(), 1) if "st.fragment" in line]
+    assert not bare, f"use ui.fragment (app_shell.guard) instead of st.fragment: {bare}"

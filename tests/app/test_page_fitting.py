@@ -142,3 +142,22 @@ def test_all_shows_the_whole_page():
     no_exception(at)
     assert _hidden_css(at) == ""
     assert at.button(key="screen_next").disabled and at.button(key="screen_back").disabled
+
+
+def test_the_sd_interval_on_the_page_is_confint():
+    """The interval shown (caption and table) is lmm_core's confint(method="profile"), lme4's confint(fit)."""
+    at = open_page(PAGE, data="sleepstudy", model="Random intercept")
+    no_exception(at)
+    info = datasets.info("sleepstudy")
+    ci = lmer(info.model("ri").formula, datasets.load("sleepstudy")).confint(method="profile")
+    lower, upper = ci.loc["sd_(Intercept)|Subject"]
+    profiles = next(df.value for df in at.dataframe if "upper ÷ lower" in df.value.columns).set_index("Data set")
+    assert profiles.loc["sleepstudy", "lower 95%"] == pytest.approx(lower, rel=1e-9)
+    assert profiles.loc["sleepstudy", "upper 95%"] == pytest.approx(upper, rel=1e-9)
+    caption = next(c.value for c in at.caption if "sd_(Intercept)|Subject" in c.value)
+    assert f"{lower:.4g} to {upper:.4g}" in caption and "confint(fit)" in caption
+    for name in ("gpa", "iris"):  # every data set's row is its own confint
+        other = datasets.info(name)
+        row = lmer(other.model("ri").formula, datasets.load(name)).confint(method="profile", parm=0).iloc[0]
+        assert profiles.loc[name, ["lower 95%", "upper 95%"]].to_numpy(float) == pytest.approx(row.to_numpy(float),
+                                                                                                rel=1e-9)

@@ -89,3 +89,28 @@ def test_keyboard_navigation_buttons_have_arrow_shortcuts():
     assert at.button(key="presenter_exit").proto.shortcut.lower() in ("esc", "escape")
     script = [h.proto.body for h in at.html if "ArrowRight" in h.proto.body]
     assert script and ".st-key-wt_next button" in script[0]  # keys work before the first click too
+
+
+def test_presenter_figures_redo_the_room_for_panel_titles():
+    """A legend over panel titles: the room above the panels is worked out again for the presenter's
+    larger titles and taller figure, so the gap does not grow with the height (it did: 45–149 px)."""
+    import numpy as np
+    import pandas as pd
+    import plotly.graph_objects as go
+    from charts.base import TITLE_ROOM, present
+    from charts.pooling import pooling_facets
+
+    obs = pd.DataFrame({"group": np.repeat(["a", "b", "c"], 3), "x": [0, 1, 2] * 3, "y": np.arange(9.0)})
+    lines = pd.DataFrame({"group": np.repeat(["a", "b", "c"], 2), "method": "partial", "x": [0, 2] * 3, "y": [0, 1] * 3})
+    normal = go.Figure(pooling_facets(obs, lines, ncols=3).to_dict())
+    before = normal.layout.meta[TITLE_ROOM]["share"]
+    assert normal.layout.yaxis.domain[1] == pytest.approx(1 - before)
+    shown = present(go.Figure(normal.to_dict()), "light", height=842)
+    after = shown.layout.meta[TITLE_ROOM]["share"]
+    assert after < before  # a figure 2.6 times as tall needs a smaller share for titles 1.3 times as large
+    top = shown.layout.yaxis.domain[1]
+    assert top == pytest.approx(1 - after)
+    titles = [n for n in shown.layout.annotations if n.yanchor == "bottom" and 0 < n.y <= 1]
+    assert len(titles) == 3 and all(n.y == pytest.approx(top) for n in titles)
+    room_px = after * (842 - shown.layout.margin.t - shown.layout.margin.b)
+    assert 22 * 1.2 < room_px < 22 * 1.45 * 1.6  # about one line of 20–22 px titles, not a screen's share

@@ -48,12 +48,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def server():
-    """The app, served once for the whole session on a free loopback port."""
+def server(tmp_path_factory):
+    """The app, served once for the whole session on a free loopback port. Its class-mode
+    database is a SQLite file of its own (``server.class_db``), never the user's."""
     _need_browser()
     ARTIFACTS.mkdir(exist_ok=True)
-    with kit.StreamlitServer(log_path=ARTIFACTS / "streamlit.log") as running:
+    data = tmp_path_factory.mktemp("server-data")
+    with pytest.MonkeyPatch.context() as env:  # the server process inherits these at start
+        env.setenv("SHRINKAGE_DATA_DIR", str(data))
+        env.delenv("SHRINKAGE_DATABASE_URL", raising=False)
+        env.delenv("SHRINKAGE_CLASS_DB", raising=False)
+        running = kit.StreamlitServer(log_path=ARTIFACTS / "streamlit.log").start()
+    running.class_db = f"sqlite:///{data / 'classroom.sqlite3'}"
+    try:
         yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,10 @@ from __future__ import annotations
 MIN_PRESENTER_PX = 20.0  # the presenter-mode guarantee (README, "Presenter mode")
 OVERLAP_PX = 1.5  # boxes may touch; they overlap when they share more than this in both directions
 OUTSIDE_PX = 1.0  # tolerance for text poking out of its figure or its legend box
+# x tick labels of neighbouring panels (side by side, same row) keep at least this much space between them.
+MIN_TICK_GAP_PX = 3.0
+# A legend above panel titles: the titles start at most this far under the legend (and not above it).
+MAX_TITLE_GAP_PX = 24.0
 
 MEASURE_JS = r"""
 () => {
@@ -50,7 +54,8 @@ MEASURE_JS = r"""
       else if (t.closest('.annotation')) kind = 'annotation';
       else if (/gtitle/.test(cls)) kind = 'title';
       else if (t.closest('.textpoint')) kind = 'data label';
-      texts.push({text: content.slice(0, 60), kind, size, ...box(r)});
+      const axis = kind === 'tick' ? (cls.match(/\b([xy]\d*)tick\b/) || [])[1] : undefined;
+      texts.push({text: content.slice(0, 60), kind, size, axis, ...box(r)});
     });
     // Legend entries (symbol and text): one entry must not run into the next.
     const entries = Array.from(gd.querySelectorAll('.legend .traces')).map((g) => {
@@ -58,11 +63,42 @@ MEASURE_JS = r"""
       const r = g.getBoundingClientRect();
       return {text: label ? (label.textContent || '').slice(0, 60) : '', kind: 'legend entry', ...box(r)};
     }).filter((e) => e.r - e.l > 0.5);
-    figures.push({index, frame, legend, texts, entries});
+    // Panel titles under a legend (charts.base.legend_over_titles marks such figures in layout.meta):
+    // the distance from the legend's bottom to the highest title.
+    let titleGap = null;
+    const notes = (gd.layout && gd.layout.annotations) || [];
+    if (legend && gd.layout.meta && gd.layout.meta.shrinkageTitleRoom) {
+      const tops = Array.from(gd.querySelectorAll('.annotation')).filter((g) => {
+        const n = notes[Number(g.getAttribute('data-index'))];
+        return n && n.yref === 'paper' && n.yanchor === 'bottom' && n.y > 0;
+      }).map((g) => g.querySelector('text')).filter(Boolean).map((t) => t.getBoundingClientRect().top);
+      if (tops.length) titleGap = Math.min(...tops) - legend.b;
+    }
+    figures.push({index, frame, legend, texts, entries, titleGap});
   });
   return figures;
 }
 """
+
+
+# Tables (st.dataframe) whose frame runs past the column they sit in: the columns on the right are
+# then cut off or out of the window (presenter mode zooms tables).
+TABLES_JS = r"""
+() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).filter((e) => e.offsetParent !== null)
+  .map((e) => {
+    const frame = e.querySelector('[data-testid="stDataFrameResizable"]') || e;
+    const r = frame.getBoundingClientRect();
+    const column = e.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
+    const first = e.querySelector('[role="columnheader"], th');
+    const head = first ? (first.textContent || '').trim() : '';
+    return {past: Math.max(r.right - column.right, r.right - window.innerWidth), head: head.slice(0, 40)};
+  })
+"""
+
+
+def table_problems(page) -> list[str]:
+    return [f"table ('{t['head']}' …) runs {t['past']:.0f} px past its column or the window"
+            for t in page.evaluate(TABLES_JS) if t["past"] > OUTSIDE_PX]
 
 
 def _overlap(a: dict, b: dict) -> float:
@@ -94,11 +130,29 @@ def figure_problems(figures: list[dict], presenter: bool) -> list[str]:
             for b in texts[i + 1:]:
                 if _overlap(a, b) > OVERLAP_PX:
                     found.append(f"{where}: {a['kind']} '{a['text']}' overlaps {b['kind']} '{b['text']}'")
+        found += [f"{where}: {p}" for p in _tick_crowding(texts)]
+        gap = fig.get("titleGap")
+        if gap is not None and not -OVERLAP_PX <= gap <= MAX_TITLE_GAP_PX:
+            found.append(f"{where}: the panel titles start {gap:.0f} px under the legend "
+                         f"(should be 0–{MAX_TITLE_GAP_PX:.0f})")
         entries = fig.get("entries", [])
         for i, a in enumerate(entries):
             for b in entries[i + 1:]:
                 if _overlap(a, b) > OVERLAP_PX:
                     found.append(f"{where}: legend entry '{a['text']}' runs into legend entry '{b['text']}'")
+    return found
+
+
+def _tick_crowding(texts: list[dict]) -> list[str]:
+    """x tick labels of different panels on one row that (nearly) touch: closer than MIN_TICK_GAP_PX."""
+    ticks = sorted((t for t in texts if t["kind"] == "tick" and str(t.get("axis", "")).startswith("x")),
+                   key=lambda t: (round(t["t"]), t["l"]))
+    found = []
+    for a, b in zip(ticks, ticks[1:]):
+        same_row = abs(a["t"] - b["t"]) < 2 and abs(a["b"] - b["b"]) < 2
+        if same_row and a["axis"] != b["axis"] and b["l"] - a["r"] < MIN_TICK_GAP_PX:
+            found.append(f"x tick labels '{a['text']}' ({a['axis']}) and '{b['text']}' ({b['axis']}) of neighbouring "
+                         f"panels are {b['l'] - a['r']:.1f} px apart (< {MIN_TICK_GAP_PX:.0f})")
     return found
 
 

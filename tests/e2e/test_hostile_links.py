@@ -63,3 +63,47 @@ def test_a_link_to_lost_uploaded_data_is_announced(app, server):
     alerts = answered(app, server, "three-ways", data=f"Your data: [x](https://{EVIL}).csv")
     assert any("not on the server any more" in a for a in alerts), alerts
     no_injected_markup(app)
+
+
+# -- names from an upload inside the figures ----------------------------------------------------------
+HOSTILE_COLUMNS = ['<a href="https://evil.example/x">y</a>', "<b>z</b>", "x & <i>1</i>"]
+
+
+def upload(page, path) -> None:
+    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
+    since = kit.runs(page)
+    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(path))
+    kit.wait_for_run(page, since)
+    since = kit.runs(page)
+    page.locator(".st-key-ym_use button").click()
+    kit.wait_for_run(page, since)
+    page.get_by_text("In use:").wait_for()
+
+
+def test_uploaded_names_in_figures_are_text_not_links(app, server, tmp_path):
+    """Column and group names with HTML reach titles, axes, legends and hover text of the figures;
+    Plotly would draw <a href> as a link and <b> as bold. Each shows as typed instead."""
+    import csv
+
+    path = tmp_path / "<b>f<i>.csv"  # (a file name cannot hold a /)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HOSTILE_COLUMNS)
+        for g in range(8):
+            name = f'<a href="https://{EVIL}/g">g{g}</a>' if g % 2 else f"<b>g{g}</b>"
+            for x in range(6):
+                writer.writerow([f"{10 + g + 0.7 * x + ((g * x) % 5) * 0.3:.2f}", name, x])
+    kit.open_app(app, server.url("your-model"))
+    upload(app, path)
+    for page_path in ("Three ways to pool", "The shrinkage map", "Less data, more shrinkage",
+                      "How the model is fitted", "Predictions"):
+        since = kit.runs(app)  # the sidebar's links keep the session (and its upload)
+        app.locator("[data-testid=stSidebarNavLink]", has_text=page_path).click()
+        kit.wait_for_run(app, since)
+        kit.wait_for_figures(app)
+        figures = app.locator(".js-plotly-plot")
+        assert figures.count() >= 1, page_path
+        assert app.locator(".js-plotly-plot a").count() == 0, f"{page_path}: a link inside a figure"
+        texts = " ".join(figures.all_text_contents())
+        assert "<b>z</b>" in texts or "<b>g" in texts or "x & <i>1</i>" in texts, (page_path, texts[:300])
+        no_injected_markup(app)

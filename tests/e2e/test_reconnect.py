@@ -89,3 +89,36 @@ def test_lost_uploaded_data_are_announced_after_a_restart(fresh_app, server):
     kit.open_app(page, server.url("three-ways", data="Your data: mine.csv"))
     text = page.locator('[data-testid="stAlert"]').all_inner_texts()
     assert any("not on the server any more" in t and "Upload the file again" in t for t in text), text
+
+
+def test_a_closed_tabs_upload_leaves_the_server(browser, tmp_path):
+    """A closed tab's session, its uploaded file and the data in its state are gone from the server
+    soon after server.disconnectedSessionTTL (app_shell.closed_tabs), without another tab coming by.
+    Here with a TTL of 5 s and reaping every 2 s; the probe inside the server (benchmarks/closed_tab.py)
+    counts the uploads still alive. The time it took is printed (run with -s), not asserted."""
+    import time
+
+    from benchmarks import closed_tab
+
+    csv = closed_tab.write_csv(tmp_path / "pupils.csv", 2_000)
+    with closed_tab.ProbedServer(tmp_path, ttl=5, env={"SHRINKAGE_LAB_REAP_SECONDS": "2"}) as server:
+        context = browser.new_context(viewport=kit.VIEWPORT)
+        kit.prepare_context(context)
+        page = context.new_page()
+        page.set_default_timeout(kit.RUN_TIMEOUT_MS)
+        closed_tab.upload_and_use(page, server.url, csv)
+        deadline = time.monotonic() + 30
+        while server.last().get("uploads_alive") != 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert server.last().get("uploads_alive") == 1 and server.last().get("files_kb", 0) > 0, server.last()
+        context.close()
+        closed, deadline = time.monotonic(), time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = server.last()
+            if now.get("uploads_alive") == 0 and now.get("files_kb") == 0 and now.get("stored") == 0:
+                break
+            time.sleep(0.5)
+        print(f"\n{time.monotonic() - closed:.1f} s after the tab closed (TTL 5 s, reaping every 2 s): "
+              f"{server.last()}")
+        assert now.get("uploads_alive") == 0 and now.get("files_kb") == 0, now
+        assert now.get("active") == 0 and now.get("stored") == 0, now

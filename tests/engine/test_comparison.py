@@ -80,7 +80,18 @@ def test_anova_correlated_against_uncorrelated_slopes(sleep_fits):
     assert list(result.table["Model"]) == ["rs_uncorr", "rs"]  # ordered by npar, as R does
     assert result.refitted == ["rs", "rs_uncorr"]
     assert "Refitting model(s) with ML (instead of REML)" in result.refit_message
+    # Same fixed effects: the message must not imply that REML could not compare them.
+    assert result.same_fixed_effects and "refit = FALSE" in result.refit_message
     assert result.notes == []
+
+
+def test_refit_message_with_different_fixed_effects(sleep):
+    fits = [("no Days", lmer("Reaction ~ 1 + (1 | Subject)", sleep)),
+            ("Days", lmer("Reaction ~ Days + (1 | Subject)", sleep))]
+    result = comparison.anova(fits)
+    assert not result.same_fixed_effects
+    assert "comparable only between models with the same fixed effects" in result.refit_message
+    assert "refit = FALSE" not in result.refit_message
 
 
 def test_anova_of_three_models_in_any_order(sleep_fits):

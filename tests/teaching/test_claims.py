@@ -150,3 +150,190 @@ def test_arrows_point_inwards_on_the_rings(name):
     from teaching.pooling import inward_share
 
     assert inward_share(pooled(name, "both")) == 1.0
+
+
+# -- session 4: centring, pulls, modes' spread, singular terms, AIC verdict, class captions ---------
+WITH_X = [c for c in CASES if datasets.info(c[0]).covariate is not None]
+
+
+@pytest.mark.parametrize("name, random", WITH_X)
+def test_centred_intercept_is_the_line_at_the_covariate_mean(name, random):
+    from teaching.pooling import centred_population, covariate_mean
+
+    result = pooled(name, random)
+    xbar = covariate_mean(result)
+    table = centred_table(result)
+    for method in ("complete", "none", "partial"):
+        rows = table[table["method"] == method].reset_index(drop=True)
+        ok = rows["estimable"].to_numpy()
+        codes = np.arange(len(result.levels))[ok]
+        line = result.predict(method, np.full(codes.size, xbar), codes=codes)
+        np.testing.assert_allclose(rows["intercept"].to_numpy(float)[ok], line, rtol=1e-10, atol=1e-10)
+    pop = centred_population(result)
+    assert pop["intercept"] == pytest.approx(float(result.predict("population", np.array([xbar]))[0]), abs=1e-10)
+
+
+def test_predictions_path_intercept_at_mean_is_the_line_there():
+    from teaching.predictions import partial_data_path
+
+    info = datasets.info("iris")
+    data = datasets.load("iris")
+    path = partial_data_path(data, info.response, info.group, info.covariate, "setosa", ks=[0, 10, 50],
+                             random="both", extra_covariates=info.extra_covariates)
+    xbar = float(data[info.covariate].mean())
+    t = path.table
+    np.testing.assert_allclose(t["intercept_at_mean"], t["intercept"] + t["slope"] * xbar, rtol=1e-12)
+    # Once the species has data, its line is far better known inside the data than at Sepal.Length = 0.
+    seen = t["k"] > 0
+    assert (t.loc[seen, "intercept_at_mean_sd"] < t.loc[seen, "intercept_sd"]).all()
+
+
+def test_axis_and_switch_wording_is_one_wording():
+    from teaching.pooling import axis_labels, centring_label, covariate_mean
+
+    result = pooled("iris", "both")
+    xbar = covariate_mean(result)
+    assert axis_labels(result, True, "Petal.Width")[0] == f"Intercept: Petal.Width at Sepal.Length = {xbar:.3g} (its mean)"
+    assert axis_labels(result, False, "Petal.Width")[0] == "Intercept: Petal.Width at Sepal.Length = 0 (lme4's)"
+    assert centring_label("Sepal.Length", xbar) == ("Read intercepts at Sepal.Length = 5.84 (its mean) instead of at "
+                                                    "Sepal.Length = 0 (lme4's)")
+
+
+@pytest.mark.parametrize("name, random", CASES)
+def test_arrow_pulls_are_the_arrows_and_mean_pull_their_weighted_mean(name, random):
+    from teaching.pooling import arrow_pulls
+
+    result = pooled(name, random)
+    pulls = arrow_pulls(result)
+    partial = result.table[result.table["method"] == "partial"].set_index("group")
+    for c in varying_names(result):
+        np.testing.assert_allclose(pulls[c].to_numpy(), partial[f"pull_{c}"].reindex(pulls.index).to_numpy(),
+                                   rtol=1e-12, equal_nan=True)
+    some = list(pulls.index[:3])
+    sub = mean_pull(result, groups=some)
+    none = result.table[(result.table["method"] == "none") & result.table["group"].isin(some)]
+    for c, value in sub.items():
+        own = none[c].to_numpy(float) - result.population[c]
+        w = own**2 / np.sum(own**2)
+        assert value == pytest.approx(float(np.sum(w * pulls.loc[some, c].to_numpy())), abs=1e-10)
+
+
+def test_arrow_pull_equals_the_expected_pull_for_a_balanced_random_intercept():
+    """The thinning page says so: for a random intercept in balanced data the arrow's pull is exactly
+    conditional variance / variance between groups."""
+    from teaching.pooling import arrow_pulls
+    from teaching.shrinkage import pull_by_group
+
+    for name in ("sleepstudy", "gpa"):
+        result = pooled(name, "intercept")
+        expected = pull_by_group(result.fit)["(Intercept)"]
+        got = arrow_pulls(result)["intercept"].reindex(expected.index)
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reml", [True, False])
+@pytest.mark.parametrize("name, random", CASES)
+def test_modes_spread_sentence_says_more_exactly_when_the_modes_spread_more(name, random, reml):
+    from teaching.pooling import modes_spread_sentence
+
+    info = datasets.info(name)
+    formula = next(m.formula for m in info.models if m.random == random)
+    fit = lmer(formula, datasets.load(name), reml=reml)
+    spread = anatomy.spread_vs_variance(fit)
+    text = modes_spread_sentence(spread, info.group, info.n_groups, reml)
+    more = bool((spread["SD of the modes"] > spread["Estimated SD"] * (1 + 1e-9)).any())
+    assert ("spread *more*" in text) == more
+    assert ("The modes spread less" in text) == (not more)
+    for value in spread["SD of the modes"]:
+        assert f"{value:.3g}" in text
+
+
+def test_iris_ml_modes_spread_more_than_the_fitted_sd():
+    """The case that made the old caption ('their spread is smaller than the fitted SD') false."""
+    from teaching.pooling import modes_spread_sentence
+
+    fit = lmer("Petal.Width ~ Sepal.Width + Sepal.Length + (1 | Species)", datasets.load("iris"), reml=False)
+    spread = anatomy.spread_vs_variance(fit)
+    assert float(spread["SD of the modes"].iloc[0]) > float(spread["Estimated SD"].iloc[0])
+    assert "spread *more*" in modes_spread_sentence(spread, "Species", 3, False)
+
+
+def test_boundary_parts_name_the_term_and_factor_at_zero():
+    from teaching.pooling import boundary_parts
+
+    fit = lmer("Reaction ~ Days + (1 | Subject) + (1 | Days)", datasets.load("sleepstudy"))
+    assert fit.singular
+    parts = boundary_parts(fit)
+    assert len(parts) == 1 and "between levels of Days" in parts[0] and "Subject" not in parts[0]
+    assert boundary_parts(lmer("Reaction ~ Days + (Days | Subject)", datasets.load("sleepstudy"))) == []
+
+
+@pytest.mark.parametrize("seed, corr", [(1234, 0.0), (7, 0.0), (1234, 0.9)])
+def test_aic_verdict_states_the_computed_margins(seed, corr):
+    from teaching.walkthrough_numbers import aic_verdict, simulated_aic_comparison
+
+    comparison = simulated_aic_comparison(seed, corr)
+    text = aic_verdict(comparison)
+    delta = comparison.table["Δ AIC"]
+    margin = float(delta.drop(comparison.best).min())
+    assert f"{margin:.1f} below the next model" in text
+    assert ("too small to prefer" in text) == (margin < 2)
+    plain = comparison.table.index[0]
+    if plain != comparison.best:
+        assert f"costs it {float(delta[plain]):.1f} AIC points" in text
+    else:
+        assert "random-intercept model wins" in text
+
+
+def test_class_captions_follow_the_class_numbers():
+    import pandas as pd
+
+    from classroom.summaries import GroupSampling, cloud_sentence, size_sentence
+
+    table = pd.DataFrame([
+        {"method": "none", "coefficient": "intercept", "n": 5, "truth": 1.0, "mean": 1.0, "bias": 0.0, "spread": 0.05, "rmse": 0.05},
+        {"method": "partial", "coefficient": "intercept", "n": 5, "truth": 1.0, "mean": 0.9, "bias": -0.1, "spread": 0.07, "rmse": 0.1},
+        {"method": "none", "coefficient": "slope", "n": 5, "truth": 0.5, "mean": 0.5, "bias": 0.0, "spread": 0.2, "rmse": 0.2},
+        {"method": "partial", "coefficient": "slope", "n": 5, "truth": 0.5, "mean": 0.3, "bias": -0.2, "spread": 0.05, "rmse": 0.2},
+    ])
+    summary = GroupSampling("07", (1.0, 0.5), pd.DataFrame(columns=["method", "intercept", "slope"]), table)
+    text = cloud_sentence(summary, population=(0.8, 0.2), sd=(0.3, 0.2))
+    assert "intercepts 0.07 against 0.05: the mixed model scatters more" in text
+    assert "slopes 0.05 against 0.2: the mixed model scatters less" in text
+    assert "nearer the population average" in text
+    sizes = pd.DataFrame([
+        {"size": 3, "method": "none", "coefficient": "intercept", "rmse": 1.0},
+        {"size": 3, "method": "partial", "coefficient": "intercept", "rmse": 0.5},
+        {"size": 10, "method": "none", "coefficient": "intercept", "rmse": 0.4},
+        {"size": 10, "method": "partial", "coefficient": "intercept", "rmse": 0.5},
+    ])
+    said = size_sentence(sizes)
+    assert "3 obs: +50%" in said and "10 obs: -25%" in said and "most for groups of 3" in said and "loses" in said
+
+
+def test_population_colour_word_matches_the_theme():
+    from charts import base
+
+    for theme, word in (("light", "black"), ("dark", "white")):
+        assert base.colour_word(theme) == word
+        lum = base.luminance(base.palette(theme)["population"])
+        assert (lum < 0.05) if word == "black" else (lum > 0.9)
+
+
+def test_lrt_boundary_note_only_when_a_variance_is_added():
+    from scipy import stats
+
+    from teaching.lrt import boundary_note
+
+    data = datasets.load("sleepstudy")
+    one = lmer("Reaction ~ Days + (1 | Subject)", data, reml=False)
+    both = lmer("Reaction ~ Days + (Days | Subject)", data, reml=False)
+    uncorrelated = lmer("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data, reml=False)
+    chisq = 2 * (both.loglik - one.loglik)
+    p = float(stats.chi2.sf(chisq, 2))
+    note = boundary_note(one, both, chisq, 2, p)
+    mixture = 0.5 * stats.chi2.sf(chisq, 1) + 0.5 * stats.chi2.sf(chisq, 2)
+    assert f"p = {mixture:.3g}" in note and mixture < p
+    assert boundary_note(uncorrelated, both, 0.06, 1, 0.8) == ""  # a correlation is not on a boundary
+    other_fixed = lmer("Reaction ~ 1 + (Days | Subject)", data, reml=False)
+    assert boundary_note(other_fixed, both, 10.0, 1, 0.001) == ""
