@@ -182,11 +182,19 @@ def numbers(view: lab.LabView, centred=None) -> None:
 def _narrower(view: lab.LabView, centred: bool, settings: SimulationSettings) -> str:
     """Which distributions are narrower, from the numbers drawn (SD per method and coefficient)."""
     values = lab.centred_lab(view, settings).values if centred else lab.coefficient_values(view)
-    sd = values.groupby(["coefficient", "method"])["value"].std()
+    # Masks on plain arrays: a pandas groupby here cost ~3 ms of every slider move.
+    coefficient, method = values["coefficient"].to_numpy(), values["method"].to_numpy()
+    value = values["value"].to_numpy(dtype=float)
+
+    def spread(c: str, m: str) -> float:
+        chosen = value[(coefficient == c) & (method == m)]
+        chosen = chosen[np.isfinite(chosen)]  # as pandas' std, which skips missing values
+        return float(np.std(chosen, ddof=1)) if chosen.size > 1 else float("nan")
+
     said = []
     for c in ("intercept", "slope"):
-        if (c, "none") in sd and (c, "partial") in sd and np.isfinite(sd[(c, "none")]):
-            own, mixed = float(sd[(c, "none")]), float(sd[(c, "partial")])
+        own, mixed = spread(c, "none"), spread(c, "partial")
+        if np.isfinite(own) and np.isfinite(mixed):
             said.append(f"{c}s {mixed:.3g} against {own:.3g} ({'narrower' if mixed < own else 'not narrower'})")
     if not said:
         return ""
