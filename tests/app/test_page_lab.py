@@ -178,3 +178,17 @@ def test_one_subject_with_fewer_days_is_pulled_harder():
 def test_thinning_all_groups_to_one_observation_explains():
     at = open_page(THIN, data="sleepstudy", keep="1")
     assert any("one observation per group" in i.value for i in at.info)
+
+
+def test_distributions_caption_says_narrower_only_when_the_sds_say_so(lab):
+    """The caption's 'narrower' is computed from the two SDs it prints, for each coefficient."""
+    import re
+    texts = [c.value for c in lab.caption] + [m.value for m in lab.markdown]
+    said = [t for t in texts if "SD of the mixed model's group coefficients" in t]
+    assert said, "no distributions caption"
+    pairs = re.findall(r"(intercept|slope)s ([-\d.e+]+) against ([-\d.e+]+) \((narrower|not narrower)\)", said[0])
+    assert pairs, said[0]
+    for _, mixed, own, verdict in pairs:
+        assert (verdict == "narrower") == (float(mixed) < float(own))
+    if all(v == "narrower" for *_, v in pairs):
+        assert "that is shrinkage" in said[0]
