@@ -250,6 +250,21 @@ def open_app(page, url: str, timeout_ms: float = RUN_TIMEOUT_MS) -> None:
     wait_for_figures(page)
 
 
+def upload_csv(page, path, before_use=None) -> None:
+    """On an open "Your model" page: upload the CSV at ``path`` and use its columns (waits for each run).
+    ``before_use(page)``, if given, runs between the upload and the click on "Use these columns"."""
+    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
+    since = runs(page)
+    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(path))
+    wait_for_run(page, since)
+    if before_use is not None:
+        before_use(page)
+    since = runs(page)
+    page.locator(".st-key-ym_use button").click()
+    wait_for_run(page, since)
+    page.get_by_text("In use:").wait_for()
+
+
 def slider(page, key: str):
     """The keyboard-focusable input of the st.slider with this key."""
     return page.locator(f".st-key-{key} input[type='range']")

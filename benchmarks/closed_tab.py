@@ -205,14 +205,7 @@ def upload_and_use(page, url: str, csv: Path) -> None:
     from benchmarks import browser_kit as kit
 
     kit.open_app(page, f"{url}/your-model")
-    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
-    since = kit.runs(page)
-    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(csv))
-    kit.wait_for_run(page, since)
-    since = kit.runs(page)
-    page.locator(".st-key-ym_use button").click()
-    kit.wait_for_run(page, since)
-    page.get_by_text("In use:").wait_for()
+    kit.upload_csv(page, csv)
     kit.wait_for_run(page, kit.runs(page) - 1)  # the rerun that selects the data is over
     since = kit.runs(page)
     page.locator("[data-testid=stSidebarNavLink]", has_text="Three ways to pool").click()

@@ -69,15 +69,6 @@ def test_a_link_to_lost_uploaded_data_is_announced(app, server):
 HOSTILE_COLUMNS = ['<a href="https://evil.example/x">y</a>', "<b>z</b>", "x & <i>1</i>"]
 
 
-def upload(page, path) -> None:
-    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
-    since = kit.runs(page)
-    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(path))
-    kit.wait_for_run(page, since)
-    since = kit.runs(page)
-    page.locator(".st-key-ym_use button").click()
-    kit.wait_for_run(page, since)
-    page.get_by_text("In use:").wait_for()
 
 
 def test_uploaded_names_in_figures_are_text_not_links(app, server, tmp_path):
@@ -94,7 +85,7 @@ def test_uploaded_names_in_figures_are_text_not_links(app, server, tmp_path):
             for x in range(6):
                 writer.writerow([f"{10 + g + 0.7 * x + ((g * x) % 5) * 0.3:.2f}", name, x])
     kit.open_app(app, server.url("your-model"))
-    upload(app, path)
+    kit.upload_csv(app, path)
     for page_path in ("Three ways to pool", "The shrinkage map", "Less data, more shrinkage",
                       "How the model is fitted", "Predictions"):
         since = kit.runs(app)  # the sidebar's links keep the session (and its upload)

@@ -114,16 +114,12 @@ def test_a_browser_stays_on_one_replica_and_its_upload_reaches_it(watched, deplo
     rows = ["score,week,pupil"] + [f"{10 + p + 0.5 * w + (p * w) % 3 * 0.1:.2f},{w},P{p}"
                                    for p in range(6) for w in range(4)]
     csv.write_text("\n".join(rows) + "\n")
-    page.locator("[data-testid=stExpander] summary", has_text="Bring your own data").click()
-    since = kit.runs(page)
-    page.locator(".st-key-ym_file input[type=file]").set_input_files(str(csv))
-    kit.wait_for_run(page, since)
-    page.get_by_text("pupils.csv").first.wait_for()
-    assert "24 rows, 3 columns" in page.locator("[data-testid=stMain]").inner_text()
-    since = kit.runs(page)
-    page.locator(".st-key-ym_use button").click()
-    kit.wait_for_run(page, since)
-    page.get_by_text("In use:").wait_for()
+
+    def read_as_expected(page) -> None:
+        page.get_by_text("pupils.csv").first.wait_for()
+        assert "24 rows, 3 columns" in page.locator("[data-testid=stMain]").inner_text()
+
+    kit.upload_csv(page, csv, before_use=read_as_expected)
     assert "pupils" in page.get_by_text("In use:").inner_text()
     assert kit.page_problems(page) == []
     page.screenshot(path=str(ARTIFACTS / "your-model-after-upload.png"))
