@@ -179,9 +179,10 @@ def numbers(view: lab.LabView, centred=None) -> None:
                + "; ".join(verdict) + ".")
 
 
-def _narrower(view: lab.LabView, centred: bool, settings: SimulationSettings) -> str:
-    """Which distributions are narrower, from the numbers drawn (SD per method and coefficient)."""
-    values = lab.centred_lab(view, settings).values if centred else lab.coefficient_values(view)
+def _narrower(view: lab.LabView, centred_view) -> str:
+    """Which distributions are narrower, from the numbers drawn (SD per method and coefficient);
+    ``centred_view`` is the view read at the covariate's mean, or None for lme4's intercepts."""
+    values = centred_view.values if centred_view is not None else lab.coefficient_values(view)
     # Masks on plain arrays: a pandas groupby here cost ~3 ms of every slider move.
     coefficient, method = values["coefficient"].to_numpy(), values["method"].to_numpy()
     value = values["value"].to_numpy(dtype=float)
@@ -218,6 +219,7 @@ def lab_fragment() -> None:
                             key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
     centred = bool(centred and view.result is not None)
     map_fig, dist_fig = figures(settings, ui.theme(), centred)
+    centred_view = lab.centred_lab(view, settings) if centred else None  # read by the numbers and the caption
     with output:
         for note in view.notes:
             if note.startswith("**Singular fit**"):
@@ -229,9 +231,9 @@ def lab_fragment() -> None:
                              "and slope, blue dots its own estimate, purple diamonds the mixed model's estimate, with "
                              "an arrow from own to mixed. Green dotted rings: the true distribution of groups; grey "
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
-            numbers(view, lab.centred_lab(view, settings) if centred else None)
+            numbers(view, centred_view)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
-                          "regression (blue) and the mixed model (purple). " + _narrower(view, centred, settings),
+                          "regression (blue) and the mixed model (purple). " + _narrower(view, centred_view),
                 key="lab_dist")
 
 

@@ -180,9 +180,14 @@ def test_thinning_all_groups_to_one_observation_explains():
     assert any("one observation per group" in i.value for i in at.info)
 
 
-def test_distributions_caption_says_narrower_only_when_the_sds_say_so(lab):
-    """The caption's 'narrower' is computed from the two SDs it prints, for each coefficient."""
+@pytest.mark.parametrize("centred", [False, True])
+def test_distributions_caption_says_narrower_only_when_the_sds_say_so(lab, centred):
+    """The caption's 'narrower' is computed from the two SDs it prints, for each coefficient, with
+    lme4's intercepts and with intercepts read at the mean occasion."""
     import re
+    if centred:
+        lab.toggle(key="lab_centred").set_value(True).run()
+        assert not lab.exception, [e.message for e in lab.exception]
     texts = [c.value for c in lab.caption] + [m.value for m in lab.markdown]
     said = [t for t in texts if "SD of the mixed model's group coefficients" in t]
     assert said, "no distributions caption"

@@ -7,6 +7,23 @@ def partial_panels(page) -> int:
     return sum("Partial pooling" in n for n in names)
 
 
+def restart_under(page, server, log_path):
+    """Stop ``server`` under the open tab, wait until the tab has noticed, start a new server on the
+    same port and wait until the tab has reconnected to it by itself; returns the new server."""
+    server.stop()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')"
+        ".getAttribute('data-test-connection-state') !== 'CONNECTED'", timeout=30_000)
+    again = kit.StreamlitServer(port=server.port, log_path=log_path).start()
+    try:
+        page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]",
+                               state="attached", timeout=60_000)
+    except BaseException:
+        again.stop()
+        raise
+    return again
+
+
 def test_a_tab_reconnects_after_a_server_restart(fresh_app, server, tmp_path):
     # A server of its own: restarting the shared one would disturb the other tests.
     own = kit.StreamlitServer(log_path=tmp_path / "streamlit.log").start()
@@ -16,17 +33,10 @@ def test_a_tab_reconnects_after_a_server_restart(fresh_app, server, tmp_path):
         kit.press_and_time(page, "panels", "ArrowRight")
         assert partial_panels(page) == 13
 
-        own.stop()
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=stApp]')"
-            ".getAttribute('data-test-connection-state') !== 'CONNECTED'", timeout=30_000)
-
-        again = kit.StreamlitServer(port=own.port, log_path=tmp_path / "streamlit-again.log").start()
+        again = restart_under(page, own, tmp_path / "streamlit-again.log")
         try:
-            # The tab finds the new server by itself and keeps what the student saw; the
+            # The tab found the new server by itself and kept what the student saw; the
             # next move runs on the new server with the tab's widget values.
-            page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]",
-                                   state="attached", timeout=60_000)
             assert kit.slider(page, "panels").input_value() == "13"
             assert partial_panels(page) == 13
             kit.press_and_time(page, "panels", "ArrowRight")
@@ -64,14 +74,8 @@ def test_the_lab_fragment_keeps_working_after_a_server_restart(fresh_app, tmp_pa
         kit.press_and_time(page, "per_group", "ArrowRight")
         before = first_figure(page)
 
-        own.stop()
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=stApp]')"
-            ".getAttribute('data-test-connection-state') !== 'CONNECTED'", timeout=30_000)
-        again = kit.StreamlitServer(port=own.port, log_path=tmp_path / "lab-again.log").start()
+        again = restart_under(page, own, tmp_path / "lab-again.log")
         try:
-            page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]",
-                                   state="attached", timeout=60_000)
             after = move_and_wait(page, before)  # times out if the rerun is dropped
             assert after != before, "the figure did not follow the slider after the restart"
             move_and_wait(page, after, "ArrowLeft")  # and the next move is an ordinary fragment run
