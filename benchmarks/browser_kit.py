@@ -277,6 +277,38 @@ def step_direction(page, key: str) -> str:
     return "ArrowLeft" if value >= top else "ArrowRight"
 
 
+# Seen in CI: a key press right after a menu closed went to the menu's button (the popover
+# hands focus back to it a moment later), so the slider never moved and the test waited 30 s
+# for a run that nothing had asked for. A press that did not move the slider is made again.
+_KEY_TOOK_JS = """
+([since, selector, before]) => {
+  const box = document.querySelector(selector);
+  return window.__probe.runs > since || (box !== null && box.value !== before);
+}
+"""
+
+
+def press_until_it_takes(page, key: str, direction: str, since: int,
+                         tries: int = 3, wait_ms: float = 4_000) -> None:
+    """Focus slider `key` and press `direction` until its value changes or a run starts
+    (at most `tries` presses; the page's keydown time is that of the press that took)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = slider(page, key)
+    selector = f".st-key-{key} input[type='range']"
+    before = box.input_value()
+    for attempt in range(tries):
+        box.focus()
+        page.keyboard.press(direction)
+        try:
+            page.wait_for_function(_KEY_TOOK_JS, arg=[since, selector, before],
+                                   timeout=wait_ms, polling=25)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 def press_and_time(page, key: str, direction: str | None = None, figure: int = 0,
                    settle_ms: int = 250, timeout_ms: float = 30_000) -> float:
     """Move slider `key` one step with the keyboard; return ms from the key press to the
@@ -285,8 +317,7 @@ def press_and_time(page, key: str, direction: str | None = None, figure: int = 0
     direction = direction or step_direction(page, key)
     before_runs = runs(page)
     before_redraws = page.evaluate("window.__probe.redraws.length")
-    slider(page, key).focus()
-    page.keyboard.press(direction)
+    press_until_it_takes(page, key, direction, before_runs)
     wait_for_run(page, since=before_runs, timeout_ms=timeout_ms)
     page.wait_for_function(
         """([start, fig, settle]) => {
