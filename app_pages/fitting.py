@@ -151,94 +151,101 @@ allowed: more pooling). At 0 every {g} gets the population line (complete poolin
 let every {g} keep almost its own line (no pooling).
 """
 )
-cols = st.columns(len(parts.labels) + len(parts.corr_labels))
-multiples = []
-for i, label in enumerate(parts.labels):
-    with cols[i]:
-        multiples.append(st.select_slider(
-            f"SD of {label.split(': ')[1]} ÷ residual SD, as a multiple of its best value ({parts.ratios[i]:.3g})",
-            MULTIPLES, value=1, key=f"sd{i + 1}", bind=ui.URL,
-            help="1 is the fitted value; 0 switches this random effect off."))
-corr_choice = None
-if parts.corr_labels:
-    with cols[-1]:
-        corr_choice = st.radio(f"Correlation (fitted: {parts.corrs[0]:.2f})", CORRELATIONS, horizontal=True,
-                               key="corr", bind=ui.URL, help="The correlation between the random intercepts and slopes.")
-corr = None if corr_choice in (None, "fitted") else float(corr_choice)
-ratios = parts.ratios * np.array(multiples, float)
-theta = anatomy.theta_from_scales(fit, ratios, None if corr is None else [corr])
-at = anatomy.fit_at_theta(fit, theta)
+# The θ sliders and what they move rerun alone (a fragment): the rest of the page, all nine
+# screens of it, is not rebuilt on every move.
+@ui.fragment
+def theta_section() -> None:
+    cols = st.columns(len(parts.labels) + len(parts.corr_labels))
+    multiples = []
+    for i, label in enumerate(parts.labels):
+        with cols[i]:
+            multiples.append(st.select_slider(
+                f"SD of {label.split(': ')[1]} ÷ residual SD, as a multiple of its best value ({parts.ratios[i]:.3g})",
+                MULTIPLES, value=1, key=f"sd{i + 1}", bind=ui.URL,
+                help="1 is the fitted value; 0 switches this random effect off."))
+    corr_choice = None
+    if parts.corr_labels:
+        with cols[-1]:
+            corr_choice = st.radio(f"Correlation (fitted: {parts.corrs[0]:.2f})", CORRELATIONS, horizontal=True,
+                                   key="corr", bind=ui.URL, help="The correlation between the random intercepts and slopes.")
+    corr = None if corr_choice in (None, "fitted") else float(corr_choice)
+    ratios = parts.ratios * np.array(multiples, float)
+    theta = anatomy.theta_from_scales(fit, ratios, None if corr is None else [corr])
+    at = anatomy.fit_at_theta(fit, theta)
 
-if parts.ratios.size == 1:
-    upto = float(parts.ratios[0]) * max(3.0, multiples[0] * 1.05) or 1.0
-    curve = criterion_curve(KEY, MODEL, upto, _fit=fit)
-    fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
-                               theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
-    caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
-               "The star is the minimum: the fitted model. The purple dot is your choice.")
-else:
-    upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
-    xs, ys, z = criterion_grid(KEY, MODEL, corr, upto, _fit=fit)
-    names = [lab.split(": ")[1] for lab in parts.labels]
-    fig = figs.criterion_contour(xs, ys, z, best=tuple(parts.ratios), chosen=tuple(ratios), theme=ui.theme(),
-                                 x_label=f"SD of {names[0]} ÷ residual SD", y_label=f"SD of {names[1]} ÷ residual SD")
-    held = ("" if not parts.corr_labels else
-            f" The correlation is held at {'its fitted value' if corr is None else corr}, so this is a slice "
-            "through a three-parameter criterion.")
-    caption = ("Contours of the REML criterion over the two relative SDs, drawn as √(criterion − minimum) so the "
-               "rings are evenly spaced. Star: the minimum (the fitted model); purple dot: your choice." + held)
-ui.show(fig, caption, key="criterion")
+    if parts.ratios.size == 1:
+        upto = float(parts.ratios[0]) * max(3.0, multiples[0] * 1.05) or 1.0
+        curve = criterion_curve(KEY, MODEL, upto, _fit=fit)
+        fig = figs.criterion_curve(curve, best=float(parts.ratios[0]), chosen=float(ratios[0]), chosen_value=at.objective,
+                                   theme=ui.theme(), x_label=f"θ = SD of {parts.labels[0].split(': ')[1]} ÷ residual SD")
+        caption = ("The REML criterion (σ and the fixed effects worked out for each θ) against the ratio θ. "
+                   "The star is the minimum: the fitted model. The purple dot is your choice.")
+    else:
+        upto = tuple(float(r) * max(3.0, m * 1.05) or 1.0 for r, m in zip(parts.ratios, multiples))
+        xs, ys, z = criterion_grid(KEY, MODEL, corr, upto, _fit=fit)
+        names = [lab.split(": ")[1] for lab in parts.labels]
+        fig = figs.criterion_contour(xs, ys, z, best=tuple(parts.ratios), chosen=tuple(ratios), theme=ui.theme(),
+                                     x_label=f"SD of {names[0]} ÷ residual SD", y_label=f"SD of {names[1]} ÷ residual SD")
+        held = ("" if not parts.corr_labels else
+                f" The correlation is held at {'its fitted value' if corr is None else corr}, so this is a slice "
+                "through a three-parameter criterion.")
+        caption = ("Contours of the REML criterion over the two relative SDs, drawn as √(criterion − minimum) so the "
+                   "rings are evenly spaced. Star: the minimum (the fitted model); purple dot: your choice." + held)
+    ui.show(fig, caption, key="criterion")
 
-m1, m2, m3 = st.columns(3)
-above = at.objective - fit.objective
-if above < 5e-4:
-    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta="the minimum", delta_color="off",
-              delta_arrow="off")
-else:
-    m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{above:+.3f} vs best",
-              delta_color="inverse")
-sigma_change = at.sigma - fit.sigma
-m2.metric("Residual SD σ̂(θ)", fmt(at.sigma),
-          delta=f"{sigma_change:+.3g} vs fitted" if abs(sigma_change) > 1e-9 * fit.sigma else "as fitted",
-          delta_color="off", delta_arrow="auto" if abs(sigma_change) > 1e-9 * fit.sigma else "off")
-sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
-m3.metric(f"SD between {gs} (θ × σ̂)", sds)
-fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})
-fe["Change"] = fe["At your θ"] - fe["At the fitted θ"]
-fe_change = float(fe["Change"].abs().max())
-at_best = bool(np.allclose(theta, fit.theta, rtol=1e-9, atol=1e-12))
-balanced_now = anatomy.balance_comparison(fit).balanced
-if at_best:
-    st.markdown("**Fixed effects** at your θ and at the fitted θ: move a slider above to see whether they change.")
-elif fe_change <= 1e-8 * (1 + float(fe["At the fitted θ"].abs().max())):
-    st.markdown(
-        f"**Fixed effects** do not change with θ here (largest change {fe_change:.1e}, rounding): the data are "
-        f"balanced (every {g} observed at the same values), and then the fixed effects equal those of one ordinary "
-        "regression for *every* θ (screen 5, 'Balanced data'). Make the data unbalanced to see them move with θ:")
-else:
-    st.markdown(f"**Fixed effects** change with θ too (by up to {fe_change:.3g}): they are estimated together with the "
-                "random effects, and θ decides how much each group's data count.")
-show_table(fe, tiny=("Change",))
-if balanced_now and not at_best:
-    if st.toggle(f"Make the data unbalanced here (every second {g} keeps only its first 40% of rows)",
-                 key="unbalanced_fe", bind=ui.URL):
-        ufit, _thinned = unbalanced(KEY, MODEL, _frame=ui.frame(choice), _info=info)
-        uat = anatomy.fit_at_theta(ufit, theta)
-        ufe = pd.DataFrame({"At your θ": uat.fixef, "At the fitted θ": ufit.fixef})
-        ufe["Change"] = ufe["At your θ"] - ufe["At the fitted θ"]
-        st.markdown(f"Unbalanced data ({ufit.model.n} rows), θ as above: the fixed effects now move with θ, by up to "
-                    f"**{float(ufe['Change'].abs().max()):.3g}**.")
-        show_table(ufe, tiny=("Change",))
-modes = []
-for name_group, table in at.ranef.items():
-    best_table = fit.ranef[name_group]
-    for col in table.columns:
-        modes.append(pd.DataFrame({"group": table.index.astype(str), "name": col,
-                                   "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
-modes = pd.concat(modes, ignore_index=True)
-ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label),
-        f"Each {gp} random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
-        "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
+    m1, m2, m3 = st.columns(3)
+    above = at.objective - fit.objective
+    if above < 5e-4:
+        m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta="the minimum", delta_color="off",
+                  delta_arrow="off")
+    else:
+        m1.metric("REML criterion at your θ", f"{at.objective:.3f}", delta=f"{above:+.3f} vs best",
+                  delta_color="inverse")
+    sigma_change = at.sigma - fit.sigma
+    m2.metric("Residual SD σ̂(θ)", fmt(at.sigma),
+              delta=f"{sigma_change:+.3g} vs fitted" if abs(sigma_change) > 1e-9 * fit.sigma else "as fitted",
+              delta_color="off", delta_arrow="auto" if abs(sigma_change) > 1e-9 * fit.sigma else "off")
+    sds = ", ".join(f"{s:.3g}" for vc in at.varcorr for s in vc.sd)
+    m3.metric(f"SD between {gs} (θ × σ̂)", sds)
+    fe = pd.DataFrame({"At your θ": at.fixef, "At the fitted θ": fit.fixef})
+    fe["Change"] = fe["At your θ"] - fe["At the fitted θ"]
+    fe_change = float(fe["Change"].abs().max())
+    at_best = bool(np.allclose(theta, fit.theta, rtol=1e-9, atol=1e-12))
+    balanced_now = anatomy.balance_comparison(fit).balanced
+    if at_best:
+        st.markdown("**Fixed effects** at your θ and at the fitted θ: move a slider above to see whether they change.")
+    elif fe_change <= 1e-8 * (1 + float(fe["At the fitted θ"].abs().max())):
+        st.markdown(
+            f"**Fixed effects** do not change with θ here (largest change {fe_change:.1e}, rounding): the data are "
+            f"balanced (every {g} observed at the same values), and then the fixed effects equal those of one ordinary "
+            "regression for *every* θ (screen 5, 'Balanced data'). Make the data unbalanced to see them move with θ:")
+    else:
+        st.markdown(f"**Fixed effects** change with θ too (by up to {fe_change:.3g}): they are estimated together with the "
+                    "random effects, and θ decides how much each group's data count.")
+    show_table(fe, tiny=("Change",))
+    if balanced_now and not at_best:
+        if st.toggle(f"Make the data unbalanced here (every second {g} keeps only its first 40% of rows)",
+                     key="unbalanced_fe", bind=ui.URL):
+            ufit, _thinned = unbalanced(KEY, MODEL, _frame=ui.frame(choice), _info=info)
+            uat = anatomy.fit_at_theta(ufit, theta)
+            ufe = pd.DataFrame({"At your θ": uat.fixef, "At the fitted θ": ufit.fixef})
+            ufe["Change"] = ufe["At your θ"] - ufe["At the fitted θ"]
+            st.markdown(f"Unbalanced data ({ufit.model.n} rows), θ as above: the fixed effects now move with θ, by up to "
+                        f"**{float(ufe['Change'].abs().max()):.3g}**.")
+            show_table(ufe, tiny=("Change",))
+    modes = []
+    for name_group, table in at.ranef.items():
+        best_table = fit.ranef[name_group]
+        for col in table.columns:
+            modes.append(pd.DataFrame({"group": table.index.astype(str), "name": col,
+                                       "best": best_table[col].to_numpy(), "chosen": table[col].to_numpy()}))
+    modes = pd.concat(modes, ignore_index=True)
+    ui.show(figs.modes_compare(modes, theme=ui.theme(), group_label=info.group_label),
+            f"Each {gp} random effect (conditional mode) at the fitted θ (hollow) and at your θ (purple). "
+            "Smaller θ pulls them all towards 0 (dashed line); larger θ lets them spread out.", key="modes")
+
+
+theta_section()
 
 # -- 3. from variances to random effects -----------------------------------------------------------
 page.mark(4)

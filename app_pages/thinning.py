@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import charts
-from app_shell import compute, presenter, ui
+from app_shell import compute, derived, presenter, ui
 from teaching import lab
 from teaching.pooling import (arrow_pulls, axis_labels, centre_by_default, centred_population, centred_table,
                               centring_help, centring_label,
@@ -106,10 +106,12 @@ if "intercept" in varying_names(full):
     centred = st.toggle(centring_label(ui.plain(info.covariate), xbar), value=centre_by_default(full), key="centred",
                         bind=ui.URL, help=centring_help(ui.plain(info.covariate)))
 at_x = xbar if centred else None
-arrows = {"full": arrow_pulls(full, at_x), "thinned": arrow_pulls(result, at_x)}
 moved = view.moved.set_index("group")
-coefficients = [c for c in varying_names(result) if c in arrows["full"] and c in arrows["thinned"]]
 thinned_names = [str(x) for x in view.thinned_groups if str(x) in moved.index]
+# the full fit's side is the same on every move of the slider: cached with the fit (app_shell.derived)
+full_arrows, mean_full = derived.full_data_pulls(choice, at_x, thinned_names)
+arrows = {"full": full_arrows, "thinned": arrow_pulls(result, at_x)}
+coefficients = [c for c in varying_names(result) if c in arrows["full"] and c in arrows["thinned"]]
 read_at = (f" (intercepts read at {ui.plain(info.covariate)} = {xbar:.3g}, its mean)" if centred and "intercept" in coefficients
            else "")
 if mode == ONE:
@@ -146,7 +148,7 @@ st.caption(f"The pull is the share of the way the mixed model moves a {possessiv
 # What actually happened to the pull, from the numbers, and why when it fell.
 sd_full = {n: float(v) for n, v in zip(full.fit.varcorr[0].terms, full.fit.varcorr[0].sd)}
 sd_thin = {n: float(v) for n, v in zip(result.fit.varcorr[0].terms, result.fit.varcorr[0].sd)}
-mean_full, mean_thin = mean_pull(full, thinned_names, at_x), mean_pull(result, thinned_names, at_x)
+mean_thin = mean_pull(result, thinned_names, at_x)
 said = []
 for c in coefficients:
     term = "(Intercept)" if c == "intercept" else info.covariate

@@ -40,3 +40,17 @@ def _printout(key: compute.DataKey, model: tuple, *, _result):
 def model_printout(choice):
     """(fixed-effects table, variance table, lme4-style summary text) of the chosen model's REML fit."""
     return _printout(*_keys(choice), _result=ui.pooling_for(choice))
+
+
+@compute.cached(max_entries=64)
+def _full_pulls(key: compute.DataKey, model: tuple, at_x: float | None, groups: tuple | None, *, _result):
+    from teaching.pooling import arrow_pulls, mean_pull
+
+    return arrow_pulls(_result, at_x), mean_pull(_result, list(groups) if groups is not None else None, at_x)
+
+
+def full_data_pulls(choice, at_x: float | None = None, groups=None):
+    """(``arrow_pulls``, ``mean_pull`` over ``groups``) of the chosen model's REML fit to all the data,
+    intercepts read at ``at_x``: the "before" of "Less data", the same on every move of its slider."""
+    groups = tuple(str(g) for g in groups) if groups is not None else None
+    return _full_pulls(*_keys(choice), None if at_x is None else float(at_x), groups, _result=ui.pooling_for(choice))

@@ -184,7 +184,10 @@ PROBE_JS = """
       gd.__probed = true;
       gd.on('plotly_afterplot', () => {
         const index = Array.from(document.querySelectorAll('.js-plotly-plot')).indexOf(gd);
-        probe.redraws.push([performance.now(), index, signature(gd)]);
+        // Streamlit 1.67 draws a new chart once hidden (before it knows the column's width) and
+        // again, visible, at that width: only a visible redraw is one the student sees.
+        const visible = getComputedStyle(gd).visibility !== 'hidden';
+        probe.redraws.push([performance.now(), index, signature(gd), visible]);
       });
     });
   };
@@ -312,8 +315,9 @@ def press_until_it_takes(page, key: str, direction: str, since: int,
 def press_and_time(page, key: str, direction: str | None = None, figure: int = 0,
                    settle_ms: int = 250, timeout_ms: float = 30_000) -> float:
     """Move slider `key` one step with the keyboard; return ms from the key press to the
-    redraw of figure number `figure` that first showed its final data (read once the rerun
-    the key caused has finished and the figure has been quiet for `settle_ms`)."""
+    redraw of figure number `figure` that first showed its final data on screen (visible: Streamlit
+    1.67 first draws a remounted chart hidden, then again at its column's width; read once the
+    rerun the key caused has finished and the figure has been quiet for `settle_ms`)."""
     direction = direction or step_direction(page, key)
     before_runs = runs(page)
     before_redraws = page.evaluate("window.__probe.redraws.length")
@@ -328,7 +332,8 @@ def press_and_time(page, key: str, direction: str | None = None, figure: int = 0
         """([start, fig]) => {
           const mine = window.__probe.redraws.slice(start).filter((r) => r[1] === fig);
           const final = mine.at(-1)[2];
-          return mine.find((r) => r[2] === final)[0] - window.__probe.keydown;
+          const seen = mine.find((r) => r[2] === final && r[3]) || mine.at(-1);
+          return seen[0] - window.__probe.keydown;
         }""", [before_redraws, figure])
 
 

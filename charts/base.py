@@ -397,7 +397,8 @@ class PlainFigure(go.Figure):
     _PLAIN_OK = frozenset({"update_layout", "to_dict", "to_plotly_json", "plain_layout"})
 
     def __init__(self, traces=(), layout=None):
-        super().__init__(layout={"template": {}})  # not Plotly's default template: the plain layout names ours
+        # go.Figure's own set-up (~1 ms: it builds and checks an empty layout) waits until something
+        # needs the checked figure (_materialise); the app only ever calls the methods above.
         self.__dict__["_plain_traces"] = [dict(t) for t in traces]
         self.__dict__["_plain_layout"] = _merge({}, layout or {})
 
@@ -412,10 +413,18 @@ class PlainFigure(go.Figure):
         if traces is None and layout is None:
             return
         d["_plain_traces"] = d["_plain_layout"] = None
+        go.Figure.__init__(self, layout={"template": {}})  # not Plotly's default template: the layout names ours
         if layout:
             go.Figure.update_layout(self, layout)
         if traces:
             go.Figure.add_traces(self, traces)
+
+    def __reduce__(self):
+        # For pickle and copy.deepcopy: a plain figure stays plain; a checked one becomes a go.Figure
+        # of the same content (go.Figure's own __reduce__ would call PlainFigure(props)).
+        if self._is_plain():
+            return (PlainFigure, (self.__dict__["_plain_traces"], self.__dict__["_plain_layout"]))
+        return (go.Figure, (go.Figure.to_dict(self),))
 
     def _is_plain(self) -> bool:
         return self.__dict__.get("_plain_layout") is not None
