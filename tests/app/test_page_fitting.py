@@ -162,21 +162,3 @@ def test_the_sd_interval_on_the_page_is_confint():
         assert profiles.loc[name, ["lower 95%", "upper 95%"]].to_numpy(float) == pytest.approx(row.to_numpy(float),
                                                                                                 rel=1e-9)
 
-
-def _fragment_of(at, widget) -> str:
-    """The id of the fragment a widget was drawn in ('' when it is not in one)."""
-    state = getattr(at._session_state, "_state", at._session_state)
-    metadata = state._new_widget_state.widget_metadata.get(widget.id)
-    return getattr(metadata, "fragment_id", "") or ""
-
-
-def test_the_theta_sliders_rerun_only_their_section():
-    """The θ sliders, the correlation and the 'make it unbalanced' switch are in one fragment, so
-    a move reruns that section only; the screen chooser and the group chooser are outside it."""
-    at = open_page(PAGE, data="sleepstudy", model="Random intercept and slope (correlated)")
-    no_exception(at)
-    inside = {_fragment_of(at, at.select_slider(key=k)) for k in ("sd1", "sd2")}
-    inside.add(_fragment_of(at, at.radio(key="corr")))
-    assert len(inside) == 1 and inside != {""}
-    assert _fragment_of(at, at.selectbox(key="group")) == ""
-    assert _fragment_of(at, at.segmented_control(key="screen")) == ""
