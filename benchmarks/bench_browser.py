@@ -10,9 +10,13 @@ A slider move is timed on the page's own clock, from the keydown of ArrowRight (
 slider's maximum) to the `plotly_afterplot` of the chosen figure that first showed its final
 data, after the rerun the key caused has finished. Each move is a new slider value (a new
 simulation on the lab) unless the slider reaches its end, so the server's cross-session caches
-do not flatter the numbers. A page load is timed from the start of the navigation to the page
-fully drawn (run finished, every figure drawn and quiet), each page opened once before so the
-server's caches are warm, as for a student opening a page the lecturer already showed.
+do not flatter the numbers. A redraw counts once the student can see it: Streamlit 1.67 draws a
+chart it has just (re)mounted once hidden, before it knows its column's width, and again, visible,
+at that width. A page load is timed from the start of the navigation to the page fully drawn (run
+finished, every figure drawn and quiet), each page opened once before so the server's caches are
+warm, as for a student opening a page the lecturer already showed: in a new tab (the judged case),
+in the same tab one page after another, and by a click in the sidebar (Streamlit then switches
+pages over the open connection, without loading the app again: what a student does most).
 
 Goals (issue 18), median / 95th percentile over at least 30 moves: lab slider < 200 / 400 ms,
 "Less data" slider < 250 / 500 ms; every page warm < 1.5 s to fully drawn. The machine's load is
@@ -35,12 +39,19 @@ SLIDER_CASES = {
 PAGES = ["welcome", "walkthrough", "three-ways", "shrinkage-map", "lab", "less-data", "how-it-is-fitted",
          "predictions", "your-model", "exercises"]
 GOAL_PAGE_MS = 1500
+# url path -> the page's name in the sidebar (the default page's link has no path of its own)
+TITLES = {"welcome": "Welcome", "walkthrough": "Guided walkthrough", "three-ways": "Three ways to pool",
+          "shrinkage-map": "The shrinkage map", "lab": "Shrinkage lab", "less-data": "Less data, more shrinkage",
+          "how-it-is-fitted": "How the model is fitted", "predictions": "Predictions", "your-model": "Your model",
+          "exercises": "Exercises"}
+HEADINGS = {"welcome": "Shrinkage Lab"}  # the page's title where it differs from its name in the sidebar
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="lab,less-data,pages",
-                        help="comma-separated parts of the suite: lab, less-data, pages (default: all)")
+                        help="comma-separated parts of the suite: lab, less-data, pages (new tab, same tab, sidebar click), "
+                             "switches (sidebar clicks only) (default: lab,less-data,pages)")
     parser.add_argument("--page", default=None, help="instead of the suite: url path of one page to time")
     parser.add_argument("--slider", default="groups", help="with --page: widget key of the slider to move")
     parser.add_argument("--data", default=None, help="with --page: data set in the URL (?data=...)")
@@ -91,7 +102,9 @@ def slider_case(browser, base_url: str, path: str, query: str, key: str, figure:
             "problems": problems}
 
 
-def page_loads(browser, base_url: str, args) -> dict[str, list[float]]:
+def page_loads(browser, base_url: str, args, same_tab: bool = False) -> dict[str, list[float]]:
+    """Full navigations to every page, warm: each in a new tab (a link opened in a new tab; the
+    judged case), or all in one tab one after the other (a link followed in the same tab)."""
     context = browser.new_context(viewport=kit.VIEWPORT)
     kit.prepare_context(context)
     try:
@@ -100,11 +113,55 @@ def page_loads(browser, base_url: str, args) -> dict[str, list[float]]:
             kit.open_app(page, f"{base_url}/{path}")
             page.close()
         times: dict[str, list[float]] = {path: [] for path in PAGES}
+        tab = context.new_page() if same_tab else None
         for _ in range(args.loads):
             for path in PAGES:
-                page = context.new_page()
+                page = tab or context.new_page()
                 times[path].append(kit.time_page_load(page, f"{base_url}/{path}"))
-                page.close()
+                if tab is None:
+                    page.close()
+    finally:
+        context.close()
+    return times
+
+
+# The time of the last click, on the page's clock (installed beside the probe).
+_CLICK_JS = "document.addEventListener('click', () => { window.__clicked = performance.now(); }, true);"
+
+
+def page_switches(browser, base_url: str, args) -> dict[str, list[float]]:
+    """What a student does most: one tab, a click on a page in the sidebar; from the click to the
+    page fully drawn (its run finished, every figure drawn visibly and quiet for 300 ms). Streamlit
+    switches pages over the open connection, without loading the app again."""
+    context = browser.new_context(viewport=kit.VIEWPORT)
+    kit.prepare_context(context)
+    context.add_init_script(_CLICK_JS)
+    try:
+        page = context.new_page()
+        kit.open_app(page, f"{base_url}/{PAGES[0]}")
+        times: dict[str, list[float]] = {path: [] for path in PAGES}
+        order = PAGES[1:] + PAGES[:1]  # never "switch" to the page already shown
+        for round_ in range(args.loads + 1):  # the first round only warms the server's caches
+            for path in order:
+                since = kit.runs(page)
+                page.locator("[data-testid=stSidebarNavLink]",
+                             has=page.get_by_text(TITLES[path], exact=True)).click()
+                try:
+                    kit.wait_for_run(page, since, timeout_ms=args.timeout * 1000)
+                    page.get_by_role("heading", name=HEADINGS.get(path, TITLES[path])).first.wait_for(
+                        timeout=args.timeout * 1000)
+                    kit.wait_for_figures(page, timeout_ms=args.timeout * 1000)
+                except Exception as exc:  # a switch that never finishes is a result, not a crash
+                    print(f"switch to /{path} failed: {type(exc).__name__}: {str(exc).splitlines()[0]} "
+                          f"(runs {kit.runs(page)}, before {since})", file=sys.stderr)
+                    continue
+                took = page.evaluate("""() => {
+                  const visible = window.__probe.redraws.filter((r) => r[0] > window.__clicked && r[3]);
+                  const last = visible.length ? visible.at(-1)[0] : 0;
+                  return Math.max(last, window.__probe.finished) - window.__clicked;
+                }""")
+                if round_:
+                    times[path].append(took)
     finally:
         context.close()
     return times
@@ -138,8 +195,16 @@ def run_suite(args, base_url: str) -> int:
                 median, p95 = kit.summary(times)
                 met = median < GOAL_PAGE_MS
                 ok &= met
-                rows.append(f"| page /{path} warm: navigation → fully drawn ({len(times)} loads) "
+                rows.append(f"| page /{path} warm, new tab: navigation → fully drawn ({len(times)} loads) "
                             f"| {median:.0f} / {max(times):.0f} ms (max) | < {GOAL_PAGE_MS} ms | {verdict(met)} |")
+        if "pages" in parts or "switches" in parts:  # the same pages reached the two other ways, for comparison
+            for how, measured in (("same tab: navigation", page_loads(browser, base_url, args, same_tab=True)),
+                                  ("sidebar click", page_switches(browser, base_url, args))):
+                for path, times in measured.items():
+                    median, _p95 = kit.summary(times)
+                    rows.append(f"| page /{path} warm, {how} → fully drawn ({len(times)} loads) "
+                                f"| {median:.0f} / {max(times):.0f} ms (max) | (< {GOAL_PAGE_MS} ms) "
+                                f"| {'under' if median < GOAL_PAGE_MS else 'over'} |")
     print(f"machine: {kit.machine()}")
     print("| what (headless Chromium) | median / p95 | goal | |")
     print("|---|---:|---:|---|")

@@ -165,8 +165,9 @@ class StreamlitServer:
 PROBE_JS = """
 (() => {
   if (window.__probe) return;
-  const probe = window.__probe = {runs: 0, keydown: 0, redraws: [], finished: 0};
-  document.addEventListener('keydown', () => { probe.keydown = performance.now(); }, true);
+  const probe = window.__probe = {runs: 0, keydown: 0, redraws: [], finished: 0, lastRunEnd: 0, lastInput: 0};
+  document.addEventListener('keydown', () => { probe.keydown = probe.lastInput = performance.now(); }, true);
+  document.addEventListener('click', () => { probe.lastInput = performance.now(); }, true);
   // A cheap fingerprint of what a figure shows: per trace its size and a few values. Plotly
   // sometimes draws the same data twice (a resize after the update); the redraw that counts
   // is the first one that shows the final data.
@@ -193,23 +194,55 @@ PROBE_JS = """
   };
   new MutationObserver((mutations) => {
     for (const m of mutations) {
-      if (m.type === 'attributes' && m.target.getAttribute('data-test-script-state') === 'running') {
-        probe.runs += 1;
-      } else if (m.type === 'attributes' && m.target.getAttribute('data-test-script-state') === 'notRunning') {
+      if (m.type === 'attributes' && m.target.getAttribute('data-test-script-state') === 'notRunning') {
         probe.finished = performance.now();  // the last run's end, on the page's clock
       }
     }
     watchFigures();
   }).observe(document, {subtree: true, childList: true, attributes: true,
                         attributeFilter: ['data-test-script-state']});
+  // Runs are counted from the server's messages, not from the page's "running" attribute: a short
+  // run whose start and end arrive together never shows "running" (React draws once), and a wait
+  // for it would wait forever (seen in CI). A ForwardMsg with field 6 (script_finished) ends a run;
+  // status 2 (FINISHED_EARLY_FOR_RERUN) is a run cut short by the next one, which is not counted.
+  const finishedStatus = (bytes) => {
+    let i = 0;
+    const varint = () => {
+      let value = 0, scale = 1, b;
+      do { b = bytes[i++]; value += (b & 0x7f) * scale; scale *= 128; } while ((b & 0x80) && i < bytes.length);
+      return value;
+    };
+    while (i < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+      if (wire === 0) { const v = varint(); if (field === 6) return v; }
+      else if (wire === 2) { i += varint(); }
+      else if (wire === 1) { i += 8; } else if (wire === 5) { i += 4; } else { return -1; }
+    }
+    return -1;
+  };
+  const NativeWebSocket = window.WebSocket;
+  class ProbedWebSocket extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (!(event.data instanceof ArrayBuffer)) return;
+        const status = finishedStatus(new Uint8Array(event.data));
+        if (status >= 0 && status !== 2) { probe.runs += 1; probe.finished = probe.lastRunEnd = performance.now(); }
+      });
+    }
+  }
+  window.WebSocket = ProbedWebSocket;
 })();
 """
 
-# The run is over, the socket is up, and no element is still a loading placeholder.
+# A run ended after `since` runs and after the last click or key press (so a run that was still
+# finishing when the test clicked is not taken for the click's run), the socket is up, and no
+# element is still a loading placeholder.
 _SETTLED_JS = """
 (since) => {
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && !!window.__probe && window.__probe.runs > since
+    && window.__probe.lastRunEnd >= window.__probe.lastInput
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0;
@@ -223,12 +256,12 @@ def prepare_context(context) -> None:
 
 
 def runs(page) -> int:
-    """How many script runs this page has started so far."""
+    """How many script runs (whole page or fragment) this page has seen finish so far."""
     return page.evaluate("window.__probe ? window.__probe.runs : 0")
 
 
 def wait_for_run(page, since: int, timeout_ms: float = RUN_TIMEOUT_MS) -> None:
-    """Wait until a run that started after `since` runs has finished."""
+    """Wait until more than `since` runs have finished and the page has settled."""
     page.wait_for_function(_SETTLED_JS, arg=since, timeout=timeout_ms, polling=50)
 
 

@@ -91,6 +91,7 @@ def test_uploaded_names_in_figures_are_text_not_links(app, server, tmp_path):
         since = kit.runs(app)  # the sidebar's links keep the session (and its upload)
         app.locator("[data-testid=stSidebarNavLink]", has_text=page_path).click()
         kit.wait_for_run(app, since)
+        app.get_by_role("heading", name=page_path).first.wait_for()  # the new page, not the old one's end
         kit.wait_for_figures(app)
         figures = app.locator(".js-plotly-plot")
         assert figures.count() >= 1, page_path
