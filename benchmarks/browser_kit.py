@@ -215,7 +215,7 @@ PROBE_JS = """
     while (i < bytes.length) {
       const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
       if (wire === 0) { const v = varint(); if (field === 6) return v; }
-      else if (wire === 2) { i += varint(); }
+      else if (wire === 2) { const length = varint(); i += length; }  // (not i += varint(): i is read first)
       else if (wire === 1) { i += 8; } else if (wire === 5) { i += 4; } else { return -1; }
     }
     return -1;
