@@ -743,26 +743,34 @@ def varying_names(result: PoolingResult) -> list[str]:
     return [COEFFICIENTS[k] for k in varying_columns(result.random)]
 
 
-def _read_at(result: PoolingResult, at_x: float | None) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The table and the population value with intercepts read at x = ``at_x`` (None: at 0, as lme4)."""
-    if at_x is None or result.data.x is None:
-        return result.table, result.population
-    t = result.table.assign(intercept=intercept_at(result.table["intercept"], result.table["slope"], at_x))
-    pop = result.population
-    return t, {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
+def _own_and_mixed(result: PoolingResult, at_x: float | None):
+    """The no-pooling and partial-pooling rows of ``result.table`` as arrays, in the table's group
+    order (both methods list the groups in the same order), intercepts read at ``at_x`` (None: at 0),
+    and the population value read the same way. Masks on plain arrays: selecting the rows as small
+    DataFrames cost milliseconds of every slider move of the pages that report the pull."""
+    table, pop = result.table, result.population
+    method = table["method"].to_numpy(dtype=object)
+    none_rows, partial_rows = method == "none", method == "partial"
+    names = varying_names(result)
+    columns = {n: table[n].to_numpy(float) for n in set(names) | ({"slope"} if at_x is not None else set())}
+    if at_x is not None and result.data.x is not None and "intercept" in columns:
+        columns["intercept"] = intercept_at(columns["intercept"], columns["slope"], at_x)
+        pop = {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
+    own = {n: columns[n][none_rows] for n in names}
+    mixed = {n: columns[n][partial_rows] for n in names}
+    groups = table["group"].to_numpy(dtype=object)[none_rows]
+    estimable = table["estimable"].to_numpy(dtype=bool)[none_rows]
+    return groups, estimable, own, mixed, pop
 
 
 def arrow_pulls(result: PoolingResult, at_x: float | None = None) -> pd.DataFrame:
     """Per group (index) and varying coefficient (columns 'intercept' / 'slope'): ``pull_fraction``,
     the share of the way the arrow goes from the group's own estimate to the population value,
     intercepts read at ``at_x`` (None: at 0). NaN where the group has no own estimate."""
-    table, pop = _read_at(result, at_x)
-    none = table[table["method"] == "none"].set_index("group")
-    partial = table[table["method"] == "partial"].set_index("group")
-    out = pd.DataFrame(index=pd.Index([str(v) for v in none.index], name="group"))
-    for name in varying_names(result):
-        own = np.where(none["estimable"].to_numpy(), none[name].to_numpy(float), np.nan)
-        out[name] = pull_fraction(own, partial[name].reindex(none.index).to_numpy(float), pop[name])
+    groups, estimable, own, mixed, pop = _own_and_mixed(result, at_x)
+    out = pd.DataFrame(index=pd.Index([str(v) for v in groups], name="group"))
+    for name in own:
+        out[name] = pull_fraction(np.where(estimable, own[name], np.nan), mixed[name], pop[name])
     return out
 
 
@@ -778,17 +786,14 @@ def mean_pull(result: PoolingResult, groups=None, at_x: float | None = None) -> 
     past it on average. Uses the groups with an own estimate (only ``groups``, if given), with
     intercepts read at ``at_x`` (None: at 0). This is the one pull the pages report."""
     out = {}
-    table, population = _read_at(result, at_x)
-    none = table[table["method"] == "none"]
-    partial = table[table["method"] == "partial"]
-    ok = none["estimable"].to_numpy()
+    names, ok, own_all, mixed_all, population = _own_and_mixed(result, at_x)
     if groups is not None:
         wanted = {str(v) for v in groups}
-        ok = ok & none["group"].astype(str).isin(wanted).to_numpy()
-    for name in varying_names(result):
+        ok = ok & np.array([str(v) in wanted for v in names], dtype=bool)
+    for name in own_all:
         pop = population[name]
-        own = none[name].to_numpy(float)[ok] - pop
-        mixed = partial[name].to_numpy(float)[ok] - pop
+        own = own_all[name][ok] - pop
+        mixed = mixed_all[name][ok] - pop
         denom = float(np.sum(own**2))
         if denom > 0:
             out[name] = float(1.0 - np.sum(mixed * own) / denom)
