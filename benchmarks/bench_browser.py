@@ -125,17 +125,12 @@ def page_loads(browser, base_url: str, args, same_tab: bool = False) -> dict[str
     return times
 
 
-# The time of the last click, on the page's clock (installed beside the probe).
-_CLICK_JS = "document.addEventListener('click', () => { window.__clicked = performance.now(); }, true);"
-
-
 def page_switches(browser, base_url: str, args) -> dict[str, list[float]]:
     """What a student does most: one tab, a click on a page in the sidebar; from the click to the
     page fully drawn (its run finished, every figure drawn visibly and quiet for 300 ms). Streamlit
     switches pages over the open connection, without loading the app again."""
     context = browser.new_context(viewport=kit.VIEWPORT)
     kit.prepare_context(context)
-    context.add_init_script(_CLICK_JS)
     try:
         page = context.new_page()
         kit.open_app(page, f"{base_url}/{PAGES[0]}")
@@ -156,9 +151,10 @@ def page_switches(browser, base_url: str, args) -> dict[str, list[float]]:
                           f"(runs {kit.runs(page)}, before {since})", file=sys.stderr)
                     continue
                 took = page.evaluate("""() => {
-                  const visible = window.__probe.redraws.filter((r) => r[0] > window.__clicked && r[3]);
+                  const clicked = window.__probe.lastInput;  // the probe's time of the last click
+                  const visible = window.__probe.redraws.filter((r) => r[0] > clicked && r[3]);
                   const last = visible.length ? visible.at(-1)[0] : 0;
-                  return Math.max(last, window.__probe.finished) - window.__clicked;
+                  return Math.max(last, window.__probe.finished) - clicked;
                 }""")
                 if round_:
                     times[path].append(took)

@@ -391,7 +391,9 @@ class PlainFigure(go.Figure):
     PlainFigure hands its dicts to the JSON encoder as they are. ``update_layout`` merges into the
     plain layout (``a_b`` keys mean ``a.b``, as in Plotly). Anything else (``fig.data``,
     ``fig.layout``, ``add_trace``, ``update_xaxes``, ...) first turns it into an ordinary, checked
-    figure, once, and then behaves exactly like ``go.Figure``.
+    figure, once, and then behaves exactly like ``go.Figure``. Until then even go.Figure's own set-up
+    has not run, so Plotly's private attributes (``_data``, ``_layout_obj``, ...) do not exist yet: code
+    that needs them calls ``_materialise()`` first.
     """
 
     _PLAIN_OK = frozenset({"update_layout", "to_dict", "to_plotly_json", "plain_layout"})

@@ -752,9 +752,9 @@ def _own_and_mixed(result: PoolingResult, at_x: float | None):
     method = table["method"].to_numpy(dtype=object)
     none_rows, partial_rows = method == "none", method == "partial"
     names = varying_names(result)
-    columns = {n: table[n].to_numpy(float) for n in set(names) | ({"slope"} if at_x is not None else set())}
+    columns = {n: table[n].to_numpy(float) for n in names}
     if at_x is not None and result.data.x is not None and "intercept" in columns:
-        columns["intercept"] = intercept_at(columns["intercept"], columns["slope"], at_x)
+        columns["intercept"] = intercept_at(columns["intercept"], table["slope"].to_numpy(float), at_x)
         pop = {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
     own = {n: columns[n][none_rows] for n in names}
     mixed = {n: columns[n][partial_rows] for n in names}
@@ -786,10 +786,10 @@ def mean_pull(result: PoolingResult, groups=None, at_x: float | None = None) -> 
     past it on average. Uses the groups with an own estimate (only ``groups``, if given), with
     intercepts read at ``at_x`` (None: at 0). This is the one pull the pages report."""
     out = {}
-    names, ok, own_all, mixed_all, population = _own_and_mixed(result, at_x)
+    group_names, ok, own_all, mixed_all, population = _own_and_mixed(result, at_x)
     if groups is not None:
         wanted = {str(v) for v in groups}
-        ok = ok & np.array([str(v) in wanted for v in names], dtype=bool)
+        ok = ok & np.array([str(v) in wanted for v in group_names], dtype=bool)
     for name in own_all:
         pop = population[name]
         own = own_all[name][ok] - pop
