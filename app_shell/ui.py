@@ -233,7 +233,12 @@ def show(fig, caption: str, key: str | None = None, *, screen: float = presenter
 
     fig = escape_user_text(fig, user_markup())  # names from an upload show as typed, never as markup
     fig = presenter.figure(fig, theme(), screen=screen)
-    out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **kwargs)
+    from app_shell import live_chart
+
+    if not kwargs and live_chart.available():
+        out = live_chart.show(fig, caption, key)
+    else:
+        out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **kwargs)
     st.caption(caption)
     return out
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_pages import APP, no_exception, values
+from test_pages import APP, figures, no_exception, values
 
 from app_shell import compute, ui
 from datasets import upload
@@ -50,7 +50,7 @@ def upload_as(raw: bytes, name: str, roles: tuple[str, str, str], model: str | N
 
 
 def figure_x(at: AppTest) -> list[float]:
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = figures(at)[0]
     xs = []
     for trace in fig["data"]:
         x = trace.get("x")
@@ -217,9 +217,9 @@ def test_figures_show_uploaded_names_as_text_never_as_markup():
     for page in PAGES:
         at.switch_page(page).run()
         no_exception(at)
-        for chart in at.get("plotly_chart"):
+        for fig in figures(at):
             figures_seen += 1
-            for text in figure_texts(json.loads(chart.proto.spec)):
+            for text in figure_texts(fig):
                 assert not re.search(r"<a[\s>]", text, re.I), (page, text)  # the app draws no links
                 for raw in ("<b>z</b>", "<b>p0", "<i>1</i>", "<b>f</b>", "x & "):
                     assert raw not in text, (page, raw, text)

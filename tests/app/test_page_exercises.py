@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_pages import no_exception
+from test_pages import figures, no_exception
 from test_pages import open_page as open_app_page
 
 from teaching import walkthrough_numbers as numbers
@@ -24,7 +24,7 @@ def test_answers_are_hidden_until_asked(at):
     assert [h.value for h in at.header][:3] == [
         "1. The sleep study with a random slope", "2. Fixed plus random, row by row",
         "3. Simulate random slopes, then choose by AIC"]
-    assert not at.dataframe and not at.get("plotly_chart")
+    assert not at.dataframe and not figures(at)
     assert "Lowest AIC" not in texts(at)
 
 
@@ -56,7 +56,7 @@ def test_simulation_answer_follows_seed_and_correlation(at):
     at.slider(key="ex_corr").set_value(0.8).run()
     assert not at.exception
     assert "Lowest AIC: **Random slope, correlated**" in texts(at)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(figures(at)) == 1
 
 
 def test_revealed_answer_stays_revealed_after_another_page(at):

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_pages import no_exception
+from test_pages import figures, no_exception
 from test_pages import open_page as open_app_page
 
 import datasets
@@ -44,7 +44,7 @@ def lab():
 def test_lab_opens_with_the_gpa_fit_and_both_figures(lab):
     assert lab.selectbox(key="preset").value == "As fitted (GPA)"
     assert lab.slider(key="groups").value == 200 and lab.slider(key="per_group").value == 6
-    assert len(lab.get("plotly_chart")) == 2
+    assert len(figures(lab)) == 2
     assert 0 < shrink(lab, "intercepts") < 1
     assert metric(lab, "Mixed model's error, intercepts") > 0  # shrinking helps
 
@@ -66,9 +66,9 @@ def test_every_slider_across_its_range(lab, key, values):
 def test_one_observation_per_group_explains_and_keeps_the_page(lab):
     move(lab, "per_group", 1)
     assert any("one observation per group" in i.value for i in lab.info)
-    assert len(lab.get("plotly_chart")) == 1  # the truth's distribution is still shown
+    assert len(figures(lab)) == 1  # the truth's distribution is still shown
     move(lab, "per_group", 5)
-    assert len(lab.get("plotly_chart")) == 2 and not lab.info
+    assert len(figures(lab)) == 2 and not lab.info
 
 
 def test_more_observations_per_group_shrink_less(lab):

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from test_pages import no_exception
 from test_pages import open_page as open_app_page
+import test_pages
 
 import datasets
 from app_shell import walkthrough_content as lessons
@@ -24,7 +25,7 @@ def heading(at: AppTest) -> str:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return test_pages.figures(at)
 
 
 def filled(path: lessons.Path, step: lessons.Step) -> lessons.Question:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_pages import no_exception
+from test_pages import figures, no_exception
 from test_pages import open_page as open_app_page
 
 import datasets
@@ -124,7 +124,7 @@ def test_each_example_is_one_click_away_and_matches_the_engine(data, index, form
     variance = frame_with(at, "Share of variance")
     assert variance["Share of variance"].sum() == pytest.approx(1.0)
     assert len(frame_with(at, "Cond. SD")) == sum(t.size for t in engine.ranef.values())
-    assert len(at.get("plotly_chart")) == 3  # caterpillar, residuals, Q-Q
+    assert len(figures(at)) == 3  # caterpillar, residuals, Q-Q
     assert len(at.get("download_button")) >= 4  # one CSV per table
 
 

@@ -31,8 +31,36 @@ def no_exception(at: AppTest) -> AppTest:
     return at
 
 
+def chart_elements(at: AppTest) -> list:
+    """Every figure element of the page in page order: st.plotly_chart's and the live charts
+    (``app_shell.live_chart``, a Streamlit component that AppTest shows as an unknown element)."""
+    from app_shell import live_chart
+
+    found = []
+
+    def walk(node):
+        if getattr(node, "type", None) == "plotly_chart":
+            found.append(node)
+        elif getattr(node, "type", None) == "bidi_component" and node.proto.component_name == live_chart.NAME:
+            found.append(node)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for index in sorted(children):
+                walk(children[index])
+
+    walk(at._tree)
+    return found
+
+
+def spec(element) -> dict:
+    """The Plotly figure (data and layout) an element of ``chart_elements`` draws."""
+    if element.type == "plotly_chart":
+        return json.loads(element.proto.spec)
+    return json.loads(element.proto.bytes)["figure"]
+
+
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return [spec(el) for el in chart_elements(at)]
 
 
 def values(array) -> np.ndarray:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_pages import figures
 
 import charts
 from app_shell import presenter
@@ -44,7 +45,7 @@ def test_presenter_url_opens_the_walkthrough_at_its_step_in_presenter_mode():
     assert at.subheader[0].value == "Step 7 of 10 · The shrinkage map"
     assert at.query_params["present"] == "1" and at.query_params["step"] == "7"
     assert not at.title  # no page title in presenter mode: the step heading is enough
-    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    layout = figures(at)[0]["layout"]
     font = layout.get("font") or layout["template"]["layout"]["font"]
     assert font["size"] == charts.base.PRESENTER_FONT
     assert layout["height"] >= 0.6 * presenter.DEFAULT_VIEWPORT  # follows the window, not a fixed 520 px
@@ -52,7 +53,7 @@ def test_presenter_url_opens_the_walkthrough_at_its_step_in_presenter_mode():
 
 def test_normal_mode_keeps_the_normal_figure_text():
     at = open_app("app_pages/walkthrough.py", path="sleepstudy", step="7")
-    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    layout = figures(at)[0]["layout"]
     font = layout.get("font") or layout["template"]["layout"]["font"]  # Streamlit may fold it into the template
     assert font["size"] == 17
 

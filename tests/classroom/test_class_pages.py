@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_shell import live_chart
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -85,7 +87,8 @@ def test_a_class_experiment_reaches_the_projector(data_dir):
     teacher.button(key="teach_push_e").click().run()
     for _ in range(3):
         student = page("join", **{"class": code})
-        assert len(student.get("plotly_chart")) == 1  # their own shrinkage map
+        charts = [c for c in student.get("bidi_component") if c.proto.component_name == live_chart.NAME]
+        assert len(student.get("plotly_chart")) + len(charts) == 1  # their own shrinkage map
     teacher.run()
     assert "3 samples so far" in texts(teacher)
     assert len(teacher.dataframe) == 1 and len(teacher.dataframe[0].value) == 4

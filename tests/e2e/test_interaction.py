@@ -160,3 +160,39 @@ def test_lab_controls_redraw_and_go_into_the_url(app, server, screenshot):
     values = {key: control_value(app, key) for key in LAB_CONTROLS}
     kit.open_app(app, app.url)
     assert {key: control_value(app, key) for key in LAB_CONTROLS} == values
+
+
+def test_a_slider_move_updates_the_figure_in_place_and_draws_it_once(app, server):
+    # The lab's figures are live charts (app_shell.live_chart): a move hands the new figure to the
+    # plot already on the page (Plotly.react), which draws it once, visible; st.plotly_chart would
+    # mount a new chart and draw it twice, first hidden.
+    kit.open_app(app, server.url("lab"))
+    app.evaluate("document.querySelectorAll('.js-plotly-plot').forEach((gd) => { gd.__before_move = true; })")
+    first = app.evaluate("window.__probe.redraws.length")
+    before = trace_names(app)
+    kit.press_and_time(app, "groups", "ArrowLeft")
+    kept = app.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => !!gd.__before_move)")
+    assert kept == [True, True]
+    redraws = app.evaluate("(n) => window.__probe.redraws.slice(n)", first)
+    for figure in (0, 1):
+        mine = [r for r in redraws if r[1] == figure]
+        assert len(mine) == 1 and mine[0][3], (figure, redraws)  # one draw, and it was visible
+    assert trace_names(app) == before  # the same kinds of traces, new numbers
+    assert kit.page_problems(app) == []
+
+
+def test_a_live_figure_has_its_caption_as_name_and_a_full_screen_button(app, server):
+    kit.open_app(app, server.url("lab"))
+    chart = app.locator('[data-testid="stPlotlyChart"]').first
+    assert chart.get_attribute("aria-label").startswith("Shrinkage map of the simulated groups")
+    chart.hover()
+    button = chart.locator('.modebar-btn[data-title="Fullscreen"]')
+    button.click()
+    app.wait_for_function("() => document.fullscreenElement !== null")
+    # Full screen, the figure fills the screen; back, it has its column's width again.
+    app.wait_for_function("() => { const gd = document.fullscreenElement.querySelector('.js-plotly-plot');"
+                          " return gd._fullLayout.width === innerWidth && gd._fullLayout.height === innerHeight; }")
+    app.evaluate("document.exitFullscreen()")
+    app.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                          " return document.fullscreenElement === null"
+                          " && Math.abs(gd._fullLayout.width - gd.parentElement.clientWidth) <= 1; }")

@@ -1,0 +1,136 @@
+"""A Plotly chart that is updated in place when its figure changes (for the figures a slider redraws).
+
+Why not ``st.plotly_chart``: Streamlit 1.67 gives a chart a new element id whenever its figure
+changes, so React unmounts the old chart and mounts a new one, which Plotly draws twice: once
+hidden (before the chart knows its column's width) and once more at that width. On the lab's
+slider that was two full draws of each figure per move. This chart is a ``st.components.v2``
+component with a fixed key: the same element stays on the page and its script hands each new
+figure to ``Plotly.react``, which redraws the existing plot once.
+
+It uses the very Plotly bundle Streamlit ships for ``st.plotly_chart`` (loading that chunk sets
+``window.Plotly``), so nothing extra is downloaded or vendored. Where that chunk cannot be found
+(another Streamlit build), ``ui.show`` falls back to ``st.plotly_chart``.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import plotly.io
+import streamlit as st
+
+NAME = "shrinkage_lab_live_chart"
+
+# The script runs in the page (no iframe). It is handed the figure as the bytes of its JSON
+# (Streamlit forwards bytes as they are: no second JSON encoding on the server).
+_JS = r"""
+let plotlyLoading = null;
+
+function plotly(chunk) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading) {
+    // Streamlit's own scripts live beside its entry module: resolve the chunk's name against it
+    // (this also holds under a base URL path or behind a proxy).
+    const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+    const base = entry ? entry.src : new URL('static/js/', document.baseURI).href;
+    plotlyLoading = import(new URL(chunk, base).href).then(() => window.Plotly);
+  }
+  return plotlyLoading;
+}
+
+// Full screen for the figure alone (as st.plotly_chart's own button does): the browser's
+// Fullscreen API on the chart's box; the figure then takes the whole screen.
+const FULLSCREEN_ICON = {width: 512, height: 512,
+  path: 'M0 0h192v64H64v128H0zM320 0h192v192h-64V64H320zM0 320h64v128h128v64H0zM448 320h64v192H320v-64h128z'};
+
+function size(box, layout) {
+  if (document.fullscreenElement === box) return {width: window.innerWidth, height: window.innerHeight};
+  return {width: box.clientWidth || undefined, height: layout.height || 450};
+}
+
+function boxFor(parentElement) {
+  let box = parentElement.querySelector('.stLiveChart');
+  if (box) return box;
+  box = document.createElement('div');
+  box.className = 'stPlotlyChart stLiveChart';
+  box.setAttribute('data-testid', 'stPlotlyChart');
+  box.setAttribute('role', 'figure');
+  box.style.background = 'inherit';
+  const plot = document.createElement('div');
+  box.appendChild(plot);
+  parentElement.appendChild(box);
+  return box;
+}
+
+function draw(box, message, Plotly) {
+  const plot = box.firstChild;
+  const layout = Object.assign({}, message.figure.layout, size(box, message.figure.layout));
+  const config = Object.assign({}, message.config, {modeBarButtonsToAdd: [{
+    name: 'Fullscreen', title: 'Fullscreen', icon: FULLSCREEN_ICON,
+    click: () => (document.fullscreenElement ? document.exitFullscreen() : box.requestFullscreen()),
+  }]});
+  box.__layout = message.figure.layout;
+  return Plotly.react(plot, message.figure.data || [], layout, config).then(() => {
+    if (box.__resizes) return;
+    // The column's width changes with the window and the sidebar, and full screen changes both.
+    let last = box.clientWidth;
+    const follow = () => {
+      const wanted = size(box, box.__layout);
+      if (wanted.width && (Math.abs(wanted.width - last) > 1 || plot._fullLayout.height !== wanted.height)) {
+        last = wanted.width;
+        Plotly.relayout(plot, wanted);
+      }
+    };
+    box.__resizes = new ResizeObserver(follow);
+    box.__resizes.observe(box);
+    document.addEventListener('fullscreenchange', follow);
+  });
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  const message = JSON.parse(new TextDecoder().decode(data));
+  const box = boxFor(parentElement);
+  box.setAttribute('aria-label', message.alt);
+  box.style.minHeight = (message.figure.layout.height || 450) + 'px';  // no jump while it loads
+  box.__latest = message;
+  // Figures are drawn in the order they came; one overtaken by a newer figure is skipped.
+  box.__queue = (box.__queue || Promise.resolve())
+    .then(() => (box.__latest === message ? plotly(message.chunk) : null))
+    .then((Plotly) => (Plotly && box.__latest === message ? draw(box, message, Plotly) : null))
+    .catch((error) => {
+      console.error('Shrinkage Lab: a figure could not be drawn', error);
+      box.textContent = 'This figure could not be drawn in this browser.';
+    });
+}
+"""
+
+# As st.plotly_chart configures its charts (the script adds the full-screen button).
+_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"]}
+
+
+@lru_cache(maxsize=1)
+def plotly_chunk() -> str | None:
+    """The file name of the Plotly chunk of the installed Streamlit build (None if not found)."""
+    js = Path(st.__file__).parent / "static" / "static" / "js"
+    found = sorted(p.name for p in js.glob("PlotlyChart.*.js"))
+    return found[0] if len(found) == 1 else None
+
+
+def available() -> bool:
+    return plotly_chunk() is not None
+
+
+@lru_cache(maxsize=1)
+def _mount():
+    # One registration; Streamlit re-registers it on each new runtime (a test harness starts several).
+    return st.components.v2.component(NAME, js=_JS, isolate_styles=False)
+
+
+def show(fig, alt: str, key: str):
+    """Draw ``fig`` in the live chart ``key`` (same key, same element: later figures update it)."""
+    figure = plotly.io.to_json(fig, validate=False)
+    payload = ('{"chunk":' + json.dumps(plotly_chunk()) + ',"alt":' + json.dumps(alt)
+               + ',"config":' + json.dumps(_CONFIG) + ',"figure":' + figure + "}")
+    return _mount()(key=key, data=payload.encode())
