@@ -66,10 +66,17 @@ function boxFor(parentElement) {
 function draw(box, message, Plotly) {
   const plot = box.firstChild;
   const layout = Object.assign({}, message.figure.layout, size(box, message.figure.layout));
-  const config = Object.assign({}, message.config, {modeBarButtonsToAdd: [{
-    name: 'Fullscreen', title: 'Fullscreen', icon: FULLSCREEN_ICON,
-    click: () => (document.fullscreenElement ? document.exitFullscreen() : box.requestFullscreen()),
-  }]});
+  // The same config object while it does not change: Plotly.react compares the config too (its
+  // button's click function included), and a changed config makes it plot from scratch.
+  const configText = JSON.stringify(message.config);
+  if (box.__configText !== configText) {
+    box.__configText = configText;
+    box.__config = Object.assign({}, message.config, {modeBarButtonsToAdd: [{
+      name: 'Fullscreen', title: 'Fullscreen', icon: FULLSCREEN_ICON,
+      click: () => (document.fullscreenElement ? document.exitFullscreen() : box.requestFullscreen()),
+    }]});
+  }
+  const config = box.__config;
   box.__layout = message.figure.layout;
   return Plotly.react(plot, message.figure.data || [], layout, config).then(() => {
     if (box.__resizes) return;
