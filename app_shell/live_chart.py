@@ -50,14 +50,14 @@ function size(box, layout) {
 }
 
 function boxFor(parentElement) {
+  // Normally the placeholder of _HTML, which Streamlit puts on the page before this script loads.
   let box = parentElement.querySelector('.stLiveChart');
   if (box) return box;
   box = document.createElement('div');
   box.className = 'stPlotlyChart stLiveChart';
   box.setAttribute('data-testid', 'stPlotlyChart');
   box.setAttribute('role', 'figure');
-  box.style.background = 'inherit';
-  const plot = document.createElement('div');
+    const plot = document.createElement('div');
   box.appendChild(plot);
   parentElement.appendChild(box);
   return box;
@@ -113,6 +113,11 @@ export default function (component) {
 }
 """
 
+# The chart's box, on the page as soon as the element is (before the script has loaded and drawn
+# into it), so that a page is not taken for fully drawn while a figure is still to come.
+_HTML = ('<div class="stPlotlyChart stLiveChart" data-testid="stPlotlyChart" role="figure" '
+         'style="min-height: 380px"><div></div></div>')
+
 # As st.plotly_chart configures its charts (the script adds the full-screen button).
 _CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"]}
 
@@ -132,7 +137,7 @@ def available() -> bool:
 @lru_cache(maxsize=1)
 def _mount():
     # One registration; Streamlit re-registers it on each new runtime (a test harness starts several).
-    return st.components.v2.component(NAME, js=_JS, isolate_styles=False)
+    return st.components.v2.component(NAME, html=_HTML, js=_JS, isolate_styles=False)
 
 
 def show(fig, alt: str, key: str):
