@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 import charts
@@ -110,8 +110,8 @@ def run(settings: SimulationSettings, _start=None) -> lab.LabView:
 
 
 @ui.shared_cache(max_entries=256)
-def figures(settings: SimulationSettings, theme: str, centred: bool = False):
-    view = run(settings)
+def figures(settings: SimulationSettings, theme: str, centred: bool = False, _view=None):
+    view = _view if _view is not None else run(settings)  # the caller's view of these settings
     c = lab.centred_lab(view, settings) if centred and view.result is not None else None
     x_label, _ = axis_labels(None, centred and c is not None, "y", "occasion", xbar=c.xbar if c else None)
     dist = charts.coefficient_distributions(c.values if c else lab.coefficient_values(view), theme=theme,
@@ -153,15 +153,17 @@ def numbers(view: lab.LabView, centred=None) -> None:
     second.metric("Mixed model's error, slopes", share(better, "slope", " smaller"),
                   help="RMSE against the true slopes: partial pooling compared with no pooling.")
     p = view.parameters  # tables built from their columns (selecting and renaming cost more)
-    params = pd.DataFrame({"Parameter": p["label"].array, "True value": p["true"].to_numpy(),
-                           "Estimated (REML)": p["estimated"].to_numpy()})
+    # Arrow tables built from the columns: Streamlit sends a DataFrame as Arrow anyway, and
+    # converting one from pandas cost more than the two tables' numbers.
+    params = pa.table({"Parameter": p["label"].tolist(), "True value": p["true"].to_numpy(float),
+                       "Estimated (REML)": p["estimated"].to_numpy(float)})
     st.dataframe(params, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                 ("True value", "Estimated (REML)")})
     st.caption("What the mixed model estimated, next to the values the data were drawn from.")
     e = view.errors
-    errors = pd.DataFrame({"Method": e["label"].array, "Error of intercepts (RMSE)": e["rmse_intercept"].to_numpy(),
-                           "Error of slopes (RMSE)": e["rmse_slope"].to_numpy()})
+    errors = pa.table({"Method": e["label"].tolist(), "Error of intercepts (RMSE)": e["rmse_intercept"].to_numpy(float),
+                       "Error of slopes (RMSE)": e["rmse_slope"].to_numpy(float)})
     st.dataframe(errors, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
                                 ("Error of intercepts (RMSE)", "Error of slopes (RMSE)")})
@@ -218,7 +220,7 @@ def lab_fragment() -> None:
         centred = st.toggle(centring_label("occasion", float(view.sim.data["x"].mean())), value=False,
                             key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
     centred = bool(centred and view.result is not None)
-    map_fig, dist_fig = figures(settings, ui.theme(), centred)
+    map_fig, dist_fig = figures(settings, ui.theme(), centred, _view=view)
     centred_view = lab.centred_lab(view, settings) if centred else None  # read by the numbers and the caption
     with output:
         for note in view.notes:

@@ -138,7 +138,11 @@ def _rings(center, cov, levels):
 
 def coefficient_values(view: LabView) -> pd.DataFrame:
     """Long frame (method, coefficient, value): the truth and the no/partial-pooling group
-    coefficients (no pooling only where a group's own line is estimable)."""
+    coefficients (no pooling only where a group's own line is estimable). Computed once per view
+    (the figure and the sentence under it both read it): treat it as read-only."""
+    known = view.__dict__.get("_coefficient_values")
+    if known is not None:
+        return known
     # From arrays in one frame (six small frames and a concat cost more than the lab's figures).
     truth = view.sim.truth
     methods, coefficients, values = [], [], []
@@ -158,8 +162,10 @@ def coefficient_values(view: LabView) -> pd.DataFrame:
             rows = (method == name) & estimable
             for coefficient in ("intercept", "slope"):
                 add(name, coefficient, table[coefficient].to_numpy(float)[rows])
-    return pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
-                         "value": np.concatenate(values)})
+    frame = pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
+                          "value": np.concatenate(values)})
+    view.__dict__["_coefficient_values"] = frame
+    return frame
 
 
 # -- real data, thinned -------------------------------------------------------------
