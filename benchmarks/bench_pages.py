@@ -152,7 +152,12 @@ def widget_fragment(at: AppTest, kind: str, key: str) -> str | None:
 
 
 def payload_chars(at: AppTest) -> int:
-    return max((len(el.proto.spec) for el in at.get("plotly_chart")), default=0)
+    """The largest figure message on the page: st.plotly_chart's spec or a live chart's (app_shell.live_chart)."""
+    from app_shell import live_chart
+
+    sizes = [len(el.proto.spec) for el in at.get("plotly_chart")]
+    sizes += [len(el.proto.bytes) for el in at.get("bidi_component") if el.proto.component_name == live_chart.NAME]
+    return max(sizes, default=0)
 
 
 def medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:

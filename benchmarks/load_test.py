@@ -50,6 +50,7 @@ from pathlib import Path
 import browser_kit as kit
 
 sys.path.insert(0, str(kit.ROOT))  # the repository root, for the deploy package
+from app_shell.live_chart import NAME as LIVE_CHART  # noqa: E402  (the component ui.show draws figures in)
 from deploy import replicas as dep  # noqa: E402
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -146,6 +147,15 @@ class Run:
     problems: list[str] = field(default_factory=list)
 
 
+def figure_of(element, what: str) -> bytes | str | None:
+    """The figure an element carries (a live chart's message or st.plotly_chart's spec), else None."""
+    if what == "plotly_chart":
+        return element.plotly_chart.spec
+    if what == "bidi_component" and element.bidi_component.component_name == LIVE_CHART:
+        return element.bidi_component.bytes
+    return None
+
+
 async def await_run(ws, started: float, timeout_s: float) -> Run:
     """Read messages until the run ends; note the first figure and any error element."""
     run = Run()
@@ -158,9 +168,10 @@ async def await_run(ws, started: float, timeout_s: float) -> Run:
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             what = element.WhichOneof("type")
-            if what == "plotly_chart" and run.figure_s is None:
+            figure = figure_of(element, what)
+            if figure is not None and run.figure_s is None:
                 run.figure_s = time.perf_counter() - started
-                run.figure_hash = hash(element.plotly_chart.spec)
+                run.figure_hash = hash(figure)
             elif what == "exception":
                 run.problems.append("exception")
             elif what == "alert" and element.alert.format == Alert.ERROR:

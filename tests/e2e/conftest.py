@@ -43,6 +43,16 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=[RERUN_ONLY_ON]))
 
 
+def pytest_runtest_logreport(report):
+    # A re-run test's first failure would leave no trace in the log (the summary names it only):
+    # print where its wait ran out, so a wait that often needs its re-run can be found and fixed.
+    if report.outcome != "rerun" or report.longrepr is None:
+        return
+    lines = [line for line in report.longreprtext.splitlines() if line.strip()]
+    where = [line for line in lines if line.startswith(("tests/", "benchmarks/")) or line.startswith("E ")]
+    print(f"\nre-run after a time-out: {report.nodeid}\n  " + "\n  ".join((where or lines)[-12:]))
+
+
 def _need_browser() -> str:
     path = kit.find_chromium()
     if path is None:
