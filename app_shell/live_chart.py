@@ -57,7 +57,7 @@ function boxFor(parentElement) {
   box.className = 'stPlotlyChart stLiveChart';
   box.setAttribute('data-testid', 'stPlotlyChart');
   box.setAttribute('role', 'figure');
-    const plot = document.createElement('div');
+  const plot = document.createElement('div');
   box.appendChild(plot);
   parentElement.appendChild(box);
   return box;
@@ -91,8 +91,19 @@ function draw(box, message, Plotly) {
     };
     box.__resizes = new ResizeObserver(follow);
     box.__resizes.observe(box);
+    box.__follow = follow;
     document.addEventListener('fullscreenchange', follow);
   });
+}
+
+// Handed to Streamlit, which runs it when the element leaves the page, and also at once when a
+// newer figure arrived while this call was still being set up: then the chart stays, so only a
+// box no longer on the page lets go of its observers.
+function cleanUp(box) {
+  if (box.isConnected) return;
+  if (box.__resizes) box.__resizes.disconnect();
+  if (box.__follow) document.removeEventListener('fullscreenchange', box.__follow);
+  box.__resizes = box.__follow = null;
 }
 
 export default function (component) {
@@ -110,6 +121,7 @@ export default function (component) {
       console.error('Shrinkage Lab: a figure could not be drawn', error);
       box.textContent = 'This figure could not be drawn in this browser.';
     });
+  return () => cleanUp(box);
 }
 """
 
@@ -140,8 +152,9 @@ def _mount():
     return st.components.v2.component(NAME, html=_HTML, js=_JS, isolate_styles=False)
 
 
-def show(fig, alt: str, key: str):
-    """Draw ``fig`` in the live chart ``key`` (same key, same element: later figures update it)."""
+def show(fig, alt: str, key: str | None):
+    """Draw ``fig`` in the live chart ``key`` (same key, same element: later figures update it;
+    without a key the element is named by its content, so a changed figure gets a new one)."""
     figure = plotly.io.to_json(fig, validate=False)
     payload = ('{"chunk":' + json.dumps(plotly_chunk()) + ',"alt":' + json.dumps(alt)
                + ',"config":' + json.dumps(_CONFIG) + ',"figure":' + figure + "}")

@@ -228,13 +228,15 @@ def theme() -> str:
 def show(fig, caption: str, key: str | None = None, *, screen: float = presenter.SCREEN_SHARE, **kwargs):
     """A figure at full width with its caption (also given as alt text for screen readers).
     Every figure of the app is drawn here, so presenter mode enlarges them all (its text, and its
-    height to ``screen`` × the window's height: less for figures that share a screen)."""
+    height to ``screen`` × the window's height: less for figures that share a screen).
+    Drawn in the live chart (``app_shell.live_chart``: a slider's new figure updates the plot on
+    the page); a figure whose points can be clicked (``on_select=...``) in ``st.plotly_chart``."""
     from charts.base import escape_user_text
+
+    from . import live_chart
 
     fig = escape_user_text(fig, user_markup())  # names from an upload show as typed, never as markup
     fig = presenter.figure(fig, theme(), screen=screen)
-    from app_shell import live_chart
-
     if not kwargs and live_chart.available():
         out = live_chart.show(fig, caption, key)
     else:
