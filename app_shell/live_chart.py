@@ -22,9 +22,14 @@ import streamlit as st
 
 NAME = "shrinkage_lab_live_chart"
 
+# The chart's box, on the page as soon as the element is (before the script has loaded and drawn
+# into it), so that a page is not taken for fully drawn while a figure is still to come.
+_HTML = ('<div class="stPlotlyChart stLiveChart" data-testid="stPlotlyChart" role="figure" '
+         'style="min-height: 380px"><div></div></div>')
+
 # The script runs in the page (no iframe). It is handed the figure as the bytes of its JSON
 # (Streamlit forwards bytes as they are: no second JSON encoding on the server).
-_JS = r"""
+_JS = "const BOX_HTML = " + json.dumps(_HTML) + ";\n" + r"""
 let plotlyLoading = null;
 
 function plotly(chunk) {
@@ -50,17 +55,12 @@ function size(box, layout) {
 }
 
 function boxFor(parentElement) {
-  // Normally the placeholder of _HTML, which Streamlit puts on the page before this script loads.
-  let box = parentElement.querySelector('.stLiveChart');
-  if (box) return box;
-  box = document.createElement('div');
-  box.className = 'stPlotlyChart stLiveChart';
-  box.setAttribute('data-testid', 'stPlotlyChart');
-  box.setAttribute('role', 'figure');
-  const plot = document.createElement('div');
-  box.appendChild(plot);
-  parentElement.appendChild(box);
-  return box;
+  // Streamlit puts the component's HTML (the box, _HTML) on the page before this script runs;
+  // should it not have, the same markup is added here.
+  if (!parentElement.querySelector('.stLiveChart')) {
+    parentElement.appendChild(document.createRange().createContextualFragment(BOX_HTML));
+  }
+  return parentElement.querySelector('.stLiveChart');
 }
 
 function draw(box, message, Plotly) {
@@ -125,10 +125,6 @@ export default function (component) {
 }
 """
 
-# The chart's box, on the page as soon as the element is (before the script has loaded and drawn
-# into it), so that a page is not taken for fully drawn while a figure is still to come.
-_HTML = ('<div class="stPlotlyChart stLiveChart" data-testid="stPlotlyChart" role="figure" '
-         'style="min-height: 380px"><div></div></div>')
 
 # As st.plotly_chart configures its charts (the script adds the full-screen button).
 _CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"]}
@@ -150,6 +146,18 @@ def available() -> bool:
 def _mount():
     # One registration; Streamlit re-registers it on each new runtime (a test harness starts several).
     return st.components.v2.component(NAME, html=_HTML, js=_JS, isolate_styles=False)
+
+
+def figure_bytes(component) -> bytes | None:
+    """The message a live chart's element carries (``BidiComponent`` proto, as in a ForwardMsg or
+    AppTest's ``el.proto``), or None for any other component: for benchmarks and tests."""
+    return component.bytes if component.component_name == NAME else None
+
+
+def figure_of(component) -> dict | None:
+    """The Plotly figure (data and layout) of a live chart's element, or None for another component."""
+    message = figure_bytes(component)
+    return None if message is None else json.loads(message)["figure"]
 
 
 def show(fig, alt: str, key: str | None):

@@ -15,7 +15,7 @@ import datasets
 from app_shell import presenter
 from datasets import upload
 
-from . import budget, compute, guard
+from . import budget, compute, guard, live_chart
 
 # A page's cache of results shared by all sessions: st.cache_resource within the byte budget of
 # app_shell.budget (an entry over its limit is not kept; the least recently used go first).
@@ -232,8 +232,6 @@ def show(fig, caption: str, key: str | None = None, *, screen: float = presenter
     Drawn in the live chart (``app_shell.live_chart``: a slider's new figure updates the plot on
     the page); a figure whose points can be clicked (``on_select=...``) in ``st.plotly_chart``."""
     from charts.base import escape_user_text
-
-    from . import live_chart
 
     fig = escape_user_text(fig, user_markup())  # names from an upload show as typed, never as markup
     fig = presenter.figure(fig, theme(), screen=screen)

@@ -156,7 +156,7 @@ def payload_chars(at: AppTest) -> int:
     from app_shell import live_chart
 
     sizes = [len(el.proto.spec) for el in at.get("plotly_chart")]
-    sizes += [len(el.proto.bytes) for el in at.get("bidi_component") if el.proto.component_name == live_chart.NAME]
+    sizes += [len(live_chart.figure_bytes(el.proto) or b"") for el in at.get("bidi_component")]
     return max(sizes, default=0)
 
 

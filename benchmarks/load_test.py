@@ -50,7 +50,7 @@ from pathlib import Path
 import browser_kit as kit
 
 sys.path.insert(0, str(kit.ROOT))  # the repository root, for the deploy package
-from app_shell.live_chart import NAME as LIVE_CHART  # noqa: E402  (the component ui.show draws figures in)
+from app_shell import live_chart  # noqa: E402  (the component ui.show draws figures in)
 from deploy import replicas as dep  # noqa: E402
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -151,8 +151,8 @@ def figure_of(element, what: str) -> bytes | str | None:
     """The figure an element carries (a live chart's message or st.plotly_chart's spec), else None."""
     if what == "plotly_chart":
         return element.plotly_chart.spec
-    if what == "bidi_component" and element.bidi_component.component_name == LIVE_CHART:
-        return element.bidi_component.bytes
+    if what == "bidi_component":
+        return live_chart.figure_bytes(element.bidi_component)
     return None
 
 

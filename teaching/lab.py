@@ -16,6 +16,7 @@ why instead of failing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,12 @@ class LabView:
     @property
     def theta(self):
         return None if self.result is None else self.result.fit.theta
+
+    @cached_property
+    def coefficient_values(self) -> pd.DataFrame:
+        """``coefficient_values(self)``, computed once per view (the lab's figure and the sentence
+        under it both read it; views are shared between sessions): treat it as read-only."""
+        return _coefficient_values(self)
 
 
 def mean_pull(result: PoolingResult) -> dict[str, float]:
@@ -138,11 +145,11 @@ def _rings(center, cov, levels):
 
 def coefficient_values(view: LabView) -> pd.DataFrame:
     """Long frame (method, coefficient, value): the truth and the no/partial-pooling group
-    coefficients (no pooling only where a group's own line is estimable). Computed once per view
-    (the figure and the sentence under it both read it): treat it as read-only."""
-    known = view.__dict__.get("_coefficient_values")
-    if known is not None:
-        return known
+    coefficients (no pooling only where a group's own line is estimable). Read-only: the view keeps it."""
+    return view.coefficient_values
+
+
+def _coefficient_values(view: LabView) -> pd.DataFrame:
     # From arrays in one frame (six small frames and a concat cost more than the lab's figures).
     truth = view.sim.truth
     methods, coefficients, values = [], [], []
@@ -162,10 +169,8 @@ def coefficient_values(view: LabView) -> pd.DataFrame:
             rows = (method == name) & estimable
             for coefficient in ("intercept", "slope"):
                 add(name, coefficient, table[coefficient].to_numpy(float)[rows])
-    frame = pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
-                          "value": np.concatenate(values)})
-    view.__dict__["_coefficient_values"] = frame
-    return frame
+    return pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
+                         "value": np.concatenate(values)})
 
 
 # -- real data, thinned -------------------------------------------------------------

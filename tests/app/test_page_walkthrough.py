@@ -1,13 +1,11 @@
 """The guided walkthrough page (AppTest): every step of every path, every answer, URL and progress."""
-import json
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_pages import no_exception
+from test_pages import figures, no_exception
 from test_pages import open_page as open_app_page
-import test_pages
 
 import datasets
 from app_shell import walkthrough_content as lessons
@@ -22,10 +20,6 @@ def open_walkthrough(**params) -> AppTest:
 
 def heading(at: AppTest) -> str:
     return at.subheader[0].value
-
-
-def figures(at: AppTest) -> list[dict]:
-    return test_pages.figures(at)
 
 
 def filled(path: lessons.Path, step: lessons.Step) -> lessons.Question:

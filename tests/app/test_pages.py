@@ -39,9 +39,8 @@ def chart_elements(at: AppTest) -> list:
     found = []
 
     def walk(node):
-        if getattr(node, "type", None) == "plotly_chart":
-            found.append(node)
-        elif getattr(node, "type", None) == "bidi_component" and node.proto.component_name == live_chart.NAME:
+        kind = getattr(node, "type", None)
+        if kind == "plotly_chart" or (kind == "bidi_component" and live_chart.figure_bytes(node.proto) is not None):
             found.append(node)
         children = getattr(node, "children", None)
         if isinstance(children, dict):
@@ -54,9 +53,11 @@ def chart_elements(at: AppTest) -> list:
 
 def spec(element) -> dict:
     """The Plotly figure (data and layout) an element of ``chart_elements`` draws."""
+    from app_shell import live_chart
+
     if element.type == "plotly_chart":
         return json.loads(element.proto.spec)
-    return json.loads(element.proto.bytes)["figure"]
+    return live_chart.figure_of(element.proto)
 
 
 def figures(at: AppTest) -> list[dict]:
