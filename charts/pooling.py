@@ -114,20 +114,25 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
 
 
 # -- shrinkage map ----------------------------------------------------------------
-def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True, head=13.0) -> dict:
-    """All arrows in one trace: a segment per arrow and an arrowhead marker at its end."""
+def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True,
+                 head: float | None = 13.0) -> dict:
+    """All arrows in one trace: a segment per arrow and an arrowhead marker at its end
+    (``head=None``: the segments only)."""
     n = len(x0)
     xs = np.column_stack([x0, x1, np.full(n, np.nan)]).ravel()
     ys = np.column_stack([y0, y1, np.full(n, np.nan)]).ravel()
-    sizes = np.tile([0.0, float(head), 0.0], n)
     text = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
-    return dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines+markers", name=name, showlegend=showlegend,
-                      line={"color": color, "width": width},
-                      marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": color},
-                      text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
-                      hoverinfo=None if hover is not None else "skip")
+    trace = dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", name=name, showlegend=showlegend,
+                 line={"color": color, "width": width},
+                 text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
+                 hoverinfo=None if hover is not None else "skip")
+    if head:
+        # A head is a marker turned along its segment ("previous": the segment's start, a marker of size 0).
+        trace.update(mode="lines+markers", marker={"symbol": "arrow", "angleref": "previous",
+                                                   "size": np.tile([0.0, float(head), 0.0], n), "color": color})
+    return trace
 
 
 def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellipses=(), theme: str = "light",
@@ -140,7 +145,10 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     ``ellipses``: (level, xs, ys) contours of the estimated random-effect distribution.
     ``truth``: optional per-group true coefficients (group, intercept, slope) for simulations.
     ``reference``: optional per-group (group, intercept, slope) drawn faint, e.g. the full-data fit.
-    With many groups, arrows and markers get thinner so the picture stays readable.
+    With many groups, arrows and markers get thinner so the picture stays readable, and the arrows
+    are drawn without heads: a head that small hides under the diamond it ends at (the segment runs
+    from the own estimate's dot to the mixed model's diamond), yet its markers were 40% of the
+    browser's work to redraw the lab's map on every slider move.
     """
     c = palette(theme)
     wide = _wide_arrays(table)  # arrays, not a frame: this runs on every lab slider move
@@ -166,7 +174,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
                                "Shrinkage: own → mixed", None, width=arrow_width,
-                               head=8 if dense else 13))
+                               head=None if dense else 13))
     for m, col in (("none", "none"), ("partial", "partial")):
         d = est if m == "none" else wide
         s = METHOD_STYLE[m]
