@@ -103,13 +103,18 @@ def controls() -> SimulationSettings:
                    max_per_group=base.max_per_group if preset in PRESETS else None)
 
 
-@ui.shared_cache(max_entries=256)
+# Settings are keyed by their repr (exact: ints, floats, text): Streamlit hashes a dataclass through
+# dataclasses.asdict, a quarter of a millisecond per call on every slider move.
+SETTINGS_KEY = {SimulationSettings: repr}
+
+
+@ui.shared_cache(max_entries=256, hash_funcs=SETTINGS_KEY)
 def run(settings: SimulationSettings, _start=None) -> lab.LabView:
     """Shared by all sessions: a lecture hall moving the same slider computes each view once."""
     return lab.simulated_lab(settings, start=_start)
 
 
-@ui.shared_cache(max_entries=256)
+@ui.shared_cache(max_entries=256, hash_funcs=SETTINGS_KEY)
 def figures(settings: SimulationSettings, theme: str, centred: bool = False, _view=None):
     view = _view if _view is not None else run(settings)  # the caller's view of these settings
     c = lab.centred_lab(view, settings) if centred and view.result is not None else None
@@ -125,7 +130,7 @@ def figures(settings: SimulationSettings, theme: str, centred: bool = False, _vi
         ellipses=c.estimated_rings if c else lab.estimated_rings(view.result),
         truth=c.truth if c else lab.truth_table(view.sim),
         true_ellipses=c.true_rings if c else lab.true_rings(settings), theme=theme,
-        x_label=x_label, y_label="Slope (per occasion)", height=640)
+        x_label=x_label, y_label="Slope (per occasion)", height=640, webgl=True)
     return fig, dist
 
 

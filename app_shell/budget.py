@@ -218,12 +218,12 @@ def _identity(value: Any) -> Any:
         return ("unhashable", type(value).__qualname__, repr(value))
 
 
-def shared(max_entries: int | None = None, ttl: float | None = None):
-    """``st.cache_resource(max_entries=…, ttl=…)`` within the byte limits of this module.
+def shared(max_entries: int | None = None, ttl: float | None = None, hash_funcs: dict | None = None):
+    """``st.cache_resource(max_entries=…, ttl=…, hash_funcs=…)`` within the byte limits of this module.
     As with Streamlit, arguments whose names start with ``_`` are not part of the key."""
 
     def decorate(fn):
-        cached = st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=False)(fn)
+        cached = st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=False, hash_funcs=hash_funcs)(fn)
         signature = inspect.signature(fn)
         # page scripts all run as __main__: the file tells walkthrough.facts from teach.facts
         name = f"{getattr(getattr(fn, '__code__', None), 'co_filename', fn.__module__)}:{fn.__qualname__}"

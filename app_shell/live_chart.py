@@ -63,6 +63,28 @@ function boxFor(parentElement) {
   return parentElement.querySelector('.stLiveChart');
 }
 
+let webglWorks = null;
+
+function hasWebGL() {
+  if (webglWorks === null) {
+    try {
+      const gl = document.createElement('canvas').getContext('webgl');
+      webglWorks = !!gl;
+      const lose = gl && gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext();  // only a probe: give the context back
+    } catch (error) {
+      webglWorks = false;
+    }
+  }
+  return webglWorks;
+}
+
+// Where the browser has no WebGL (switched off, or no GPU driver), WebGL traces are drawn as SVG.
+function drawable(traces) {
+  if (hasWebGL()) return traces;
+  return traces.map((t) => (t.type === 'scattergl' ? Object.assign({}, t, {type: 'scatter'}) : t));
+}
+
 function draw(box, message, Plotly) {
   const plot = box.firstChild;
   const layout = Object.assign({}, message.figure.layout, size(box, message.figure.layout));
@@ -78,7 +100,7 @@ function draw(box, message, Plotly) {
   }
   const config = box.__config;
   box.__layout = message.figure.layout;
-  return Plotly.react(plot, message.figure.data || [], layout, config).then(() => {
+  return Plotly.react(plot, drawable(message.figure.data || []), layout, config).then(() => {
     if (box.__resizes) return;
     // The column's width changes with the window and the sidebar, and full screen changes both.
     let last = box.clientWidth;

@@ -138,7 +138,8 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
 def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellipses=(), theme: str = "light",
                   x_label: str = "Intercept", y_label: str = "Slope", selected: str | None = None,
                   truth: pd.DataFrame | None = None, true_ellipses=(), reference: pd.DataFrame | None = None,
-                  reference_name: str = "Mixed model on all the data", height: int = 620) -> go.Figure:
+                  reference_name: str = "Mixed model on all the data", height: int = 620,
+                  webgl: bool = False) -> go.Figure:
     """Intercept–slope plane: an arrow per group from its own estimate to the mixed model's.
 
     ``table``: rows per group and method (columns group, method, intercept, slope, n, estimable).
@@ -149,6 +150,9 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
     are drawn without heads: a head that small hides under the diamond it ends at (the segment runs
     from the own estimate's dot to the mixed model's diamond), yet its markers were 40% of the
     browser's work to redraw the lab's map on every slider move.
+    ``webgl``: with many groups, the points are drawn with WebGL (``scattergl``) rather than as one
+    SVG element each: for a figure redrawn on every slider move (the lab's) that halved Plotly's
+    redraw in Chromium. The live chart draws them as SVG where the browser has no WebGL.
     """
     c = palette(theme)
     wide = _wide_arrays(table)  # arrays, not a frame: this runs on every lab slider move
@@ -210,6 +214,10 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
                                  textposition=_pair_label_positions(r, wide),
                                  marker={"size": 20, "symbol": "circle-open", "color": c["text"], "line": {"width": 3}},
                                  hoverinfo="skip"))
+    if webgl and dense:
+        for trace in traces:
+            if trace["mode"] == "markers":
+                trace["type"] = "scattergl"  # drawn above the SVG lines (arrows, rings), as before
     fig = fast_figure(traces, theme=theme, height=height)
     # The legend wraps its entries to the width it has (fixed-width entries cut long names off).
     wrap = lambda t: t.replace(" (", "<br>(", 1) if len(t) > 28 else t  # long titles: two lines, not cut off

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -510,7 +510,6 @@ class PoolingResult:
     """
 
     table: pd.DataFrame
-    lines: pd.DataFrame
     fit: object  # LmerFit
     population: dict[str, float]
     formula: str
@@ -522,6 +521,16 @@ class PoolingResult:
     coefficients: dict[str, np.ndarray]
     fixed_names: list[str]
     data: GroupedData
+    # The lines table, or None until it is first read (then made from _line_parts: a simulation's
+    # result, whose lines no page draws, is spared a table that cost a sixth of its comparison).
+    _lines: pd.DataFrame | None = field(default=None, repr=False)
+    _line_parts: dict | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        if self._lines is None:
+            self._lines = _lines(self.data, self._line_parts, self.population)
+        return self._lines
 
     @property
     def levels(self) -> list[str]:
@@ -656,10 +665,19 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
     """
     check_random(random, covariate)
     g = prepare_groups(data, response, group, covariate, extra_covariates)
+    return compare_groups(g, random, reml, start)
+
+
+def compare_groups(g: GroupedData, random: str = "both", reml: bool = True, start=None,
+                   lines: bool = True) -> PoolingResult:
+    """``compare_pooling`` of data already checked and coded (``prepare_groups``, or a simulation
+    that made its groups itself). ``lines=False``: the result's ``lines`` table is made when it is
+    first read (the same table), not now."""
+    check_random(random, g.covariate)
     X = g.design_matrix()
     check_full_rank(X, g.fixed_names)
     if g.n_groups < 2:
-        raise DataError(f"The grouping column '{group}' has only {g.n_groups} group: pooling needs at least 2.")
+        raise DataError(f"The grouping column '{g.group}' has only {g.n_groups} group: pooling needs at least 2.")
     complete = complete_pooling(X, g.y)
     separate = separate_regressions(X, g.y, g.codes, g.counts)
     none = separate if random in ("both", "uncorrelated") and X.shape[1] == 2 else \
@@ -701,7 +719,8 @@ def compare_pooling(data: pd.DataFrame, response: str, group: str, covariate: st
         "pull_slope": np.column_stack([nan, nan, pulls.get("slope", nan)]).ravel(),
     })
     return PoolingResult(
-        table=table, lines=_lines(g, parts, population), fit=fit, population=population,
+        table=table, fit=fit, population=population, _line_parts=parts,
+        _lines=_lines(g, parts, population) if lines else None,
         formula=lme4_formula(g, random), random=random, reml=bool(reml),
         held_at_mean=dict(zip(g.extra_names, map(float, means))),
         group_sizes=pd.Series(g.counts, index=pd.Index(g.levels, dtype=object, name=g.group), name="n"),

@@ -181,6 +181,35 @@ def test_a_slider_move_updates_the_figure_in_place_and_draws_it_once(app, server
     assert kit.page_problems(app) == []
 
 
+NO_WEBGL = """HTMLCanvasElement.prototype.getContext = ((get) => function (kind, ...rest) {
+  return /webgl/i.test(kind) ? null : get.call(this, kind, ...rest);
+})(HTMLCanvasElement.prototype.getContext);"""
+
+
+def test_the_labs_map_draws_its_points_with_webgl_and_as_svg_where_there_is_none(fresh_app, server):
+    # The lab's dense map asks for WebGL points (charts.shrinkage_map(webgl=True)); a browser
+    # without WebGL gets the same points as SVG from the live chart, not Plotly's error.
+    drawn = {}
+    for webgl in (True, False):
+        page = fresh_app()
+        if not webgl:
+            page.add_init_script(NO_WEBGL)
+        kit.open_app(page, server.url("lab"))
+        kit.wait_for_figures(page)
+        drawn[webgl] = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+            return {types: gd._fullData.map((t) => t.type), names: gd._fullData.map((t) => t.name),
+                    svgPoints: gd.querySelectorAll('.scatterlayer .point').length,
+                    canvases: gd.querySelectorAll('canvas').length}; }""")
+        assert kit.page_problems(page) == []
+        assert "could not be drawn" not in page.locator('[data-testid="stPlotlyChart"]').first.inner_text()
+    with_gl, without = drawn[True], drawn[False]
+    assert with_gl["names"] == without["names"]  # the same figure
+    assert "scattergl" in with_gl["types"] and with_gl["canvases"] > 0
+    assert with_gl["svgPoints"] == 0  # every point on the WebGL canvas (the arrows are lines)
+    assert "scattergl" not in without["types"]
+    assert without["svgPoints"] >= 3 * 200  # own, mixed and true point of each of the 200 groups
+
+
 def test_a_live_figure_has_its_caption_as_name_and_a_full_screen_button(app, server):
     kit.open_app(app, server.url("lab"))
     chart = app.locator('[data-testid="stPlotlyChart"]').first

@@ -119,3 +119,28 @@ def test_few_observations_partial_pooling_beats_no_pooling_on_average():
     none, partial = np.mean(rmse["none"], axis=0), np.mean(rmse["partial"], axis=0)
     assert np.all(partial < none)
     assert partial[1] < 0.7 * none[1]  # the slopes, from 3-4 points, gain the most
+
+
+@pytest.mark.parametrize("balance", ["equal", "unbalanced", "dropout"])
+def test_the_simulations_own_coding_gives_the_fit_of_its_data(balance):
+    # evaluate_simulation fits from the simulation's coded rows (SimulatedData.grouped), not from
+    # its frame again: the result must be the one compare_pooling gives for the frame.
+    from dataclasses import replace as with_
+    from teaching.pooling import compare_pooling
+
+    sim = simulate(SimulationSettings(n_groups=25, n_per_group=4, balance=balance, seed=3))
+    ours = evaluate_simulation(sim).result
+    theirs = compare_pooling(sim.data, "y", "group", "x", random="both")
+    assert ours.levels == theirs.levels
+    assert ours.fit.objective == pytest.approx(theirs.fit.objective, rel=1e-12)
+    for name in ("table", "lines"):  # lines are made when first read: the same table
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
+        for column in a.columns:
+            if a[column].dtype.kind == "f":
+                np.testing.assert_allclose(a[column].to_numpy(), b[column].to_numpy(), rtol=1e-9, atol=1e-12)
+            else:
+                assert a[column].tolist() == b[column].tolist(), column
+    # without the coding (e.g. a simulation made by hand), the frame is coded as before
+    by_frame = evaluate_simulation(with_(sim, grouped=None)).result
+    assert by_frame.fit.objective == pytest.approx(ours.fit.objective, rel=1e-12)
