@@ -115,23 +115,44 @@ def run(settings: SimulationSettings, _start=None) -> lab.LabView:
 
 
 @ui.shared_cache(max_entries=256, hash_funcs=SETTINGS_KEY)
-def figures(settings: SimulationSettings, theme: str, centred: bool = False, _view=None):
+def map_figure(settings: SimulationSettings, theme: str, centred: bool = False, _view=None, _centred=None):
+    """The shrinkage map (None without a mixed model). Made, and sent, before the distributions:
+    the map is the figure a slider move is watched on."""
     view = _view if _view is not None else run(settings)  # the caller's view of these settings
-    c = lab.centred_lab(view, settings) if centred and view.result is not None else None
-    x_label, _ = axis_labels(None, centred and c is not None, "y", "occasion", xbar=c.xbar if c else None)
-    dist = charts.coefficient_distributions(c.values if c else lab.coefficient_values(view), theme=theme,
-                                            labels={"intercept": "Intercepts" + (f" (at occasion {c.xbar:.3g})" if c else ""),
-                                                    "slope": "Slopes"}, height=380)
     if view.result is None:
-        return None, dist
+        return None
+    c = _centred_view(view, settings, centred, _centred)
+    x_label, _ = axis_labels(None, c is not None, "y", "occasion", xbar=c.xbar if c else None)
     pop = c.population if c else view.result.population
-    fig = charts.shrinkage_map(
+    return charts.shrinkage_map(
         c.table if c else view.result.table, population=(pop["intercept"], pop["slope"]),
         ellipses=c.estimated_rings if c else lab.estimated_rings(view.result),
         truth=c.truth if c else lab.truth_table(view.sim),
         true_ellipses=c.true_rings if c else lab.true_rings(settings), theme=theme,
         x_label=x_label, y_label="Slope (per occasion)", height=640, webgl=True)
-    return fig, dist
+
+
+@ui.shared_cache(max_entries=256, hash_funcs=SETTINGS_KEY)
+def distributions_figure(settings: SimulationSettings, theme: str, centred: bool = False, _view=None,
+                         _centred=None):
+    view = _view if _view is not None else run(settings)
+    c = _centred_view(view, settings, centred, _centred)
+    return charts.coefficient_distributions(c.values if c else lab.coefficient_values(view), theme=theme,
+                                            labels={"intercept": "Intercepts" + (f" (at occasion {c.xbar:.3g})" if c else ""),
+                                                    "slope": "Slopes"}, height=380)
+
+
+def _centred_view(view: lab.LabView, settings: SimulationSettings, centred: bool, given=None):
+    """The view read at the covariate's mean (the caller's, if it has one), or None."""
+    if not centred or view.result is None:
+        return None
+    return given if given is not None else lab.centred_lab(view, settings)
+
+
+def figures(settings: SimulationSettings, theme: str, centred: bool = False, _view=None):
+    """(the shrinkage map or None, the distributions)."""
+    return (map_figure(settings, theme, centred, _view=_view),
+            distributions_figure(settings, theme, centred, _view=_view))
 
 
 def numbers(view: lab.LabView, centred=None) -> None:
@@ -225,8 +246,8 @@ def lab_fragment() -> None:
         centred = st.toggle(centring_label("occasion", float(view.sim.data["x"].mean())), value=False,
                             key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
     centred = bool(centred and view.result is not None)
-    map_fig, dist_fig = figures(settings, ui.theme(), centred, _view=view)
-    centred_view = lab.centred_lab(view, settings) if centred else None  # read by the numbers and the caption
+    centred_view = lab.centred_lab(view, settings) if centred else None  # read by the figures, numbers, caption
+    map_fig = map_figure(settings, ui.theme(), centred, _view=view, _centred=centred_view)
     with output:
         for note in view.notes:
             if note.startswith("**Singular fit**"):
@@ -239,6 +260,7 @@ def lab_fragment() -> None:
                              "an arrow from own to mixed. Green dotted rings: the true distribution of groups; grey "
                              "rings: the distribution the mixed model estimated (50%, 80%, 95%).", key="lab_map")
             numbers(view, centred_view)
+        dist_fig = distributions_figure(settings, ui.theme(), centred, _view=view, _centred=centred_view)
         ui.show(dist_fig, "Distributions of the groups' intercepts and slopes: the truth (green), each group's own "
                           "regression (blue) and the mixed model (purple). " + _narrower(view, centred_view),
                 key="lab_dist")
