@@ -104,8 +104,12 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
     if evaluation is None:
         return LabView(sim, None, None, notes)
     result = evaluation.result
-    parameters = _labelled(evaluation.parameters, "parameter", PARAMETER_LABELS)
-    errors = _labelled(evaluation.errors, "method", METHOD_LABELS)
+    parameters = evaluation.parameters.copy()
+    # Labels by list look-up (Series.map with a dict cost more than the rest of these tables).
+    parameters.insert(1, "label", pd.array([PARAMETER_LABELS.get(p) for p in parameters["parameter"].tolist()],
+                                           dtype="str"))
+    errors = evaluation.errors.copy()
+    errors.insert(1, "label", pd.array([METHOD_LABELS.get(m) for m in errors["method"].tolist()], dtype="str"))
     if not result.estimable.any():
         notes.append("No group has enough observations for a line of its own, so there is no "
                      "no-pooling estimate to compare with.")
@@ -113,17 +117,6 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
     if singular:
         notes.append(singular)
     return LabView(sim, result, random, notes, parameters, errors, mean_pull(result))
-
-
-def _labelled(table: pd.DataFrame, key: str, labels: dict[str, str]) -> pd.DataFrame:
-    """``table`` with a column "label" (``labels`` of its column ``key``) after that column: a new
-    frame from the columns (a copy and an insert cost more than the lab's figures; labels by list
-    look-up, as Series.map with a dict cost more than the rest of these tables)."""
-    columns = {name: table[name].to_numpy() for name in table.columns}
-    keys = columns[key].tolist()
-    out = {key: pd.array(keys, dtype="str"), "label": pd.array([labels.get(k) for k in keys], dtype="str")}
-    out.update((name, values) for name, values in columns.items() if name != key)
-    return pd.DataFrame(out)
 
 
 def truth_table(sim: SimulatedData) -> pd.DataFrame:
