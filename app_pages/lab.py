@@ -149,12 +149,6 @@ def _centred_view(view: lab.LabView, settings: SimulationSettings, centred: bool
     return given if given is not None else lab.centred_lab(view, settings)
 
 
-def figures(settings: SimulationSettings, theme: str, centred: bool = False, _view=None):
-    """(the shrinkage map or None, the distributions)."""
-    return (map_figure(settings, theme, centred, _view=_view),
-            distributions_figure(settings, theme, centred, _view=_view))
-
-
 def numbers(view: lab.LabView, centred=None) -> None:
     pull = centred.shrinkage if centred else view.shrinkage
     if centred:
