@@ -92,6 +92,8 @@ class SimulatedData:
     settings: SimulationSettings
     # The same rows checked and coded as compare_pooling codes ``data`` (no missing values, every
     # group used, levels in their order): the fit starts from them, not from the frame again.
+    # Made by simulate(); a copy with other rows (dataclasses.replace(sim, data=...)) must pass
+    # grouped=None, and is then coded from its frame.
     grouped: GroupedData | None = field(default=None, repr=False)
 
 

@@ -139,27 +139,3 @@ def test_choice_survives_a_page_switch():
     at.run()
     assert at.selectbox(key="data").value == "iris"
     assert not at.exception
-
-
-def test_dense_maps_draw_arrows_without_heads_and_the_labs_points_with_webgl():
-    import charts
-    from teaching import lab
-    from teaching.simulate import SimulationSettings
-
-    def map_of(n_groups, webgl):
-        settings = SimulationSettings(n_groups=n_groups, seed=4)
-        view = lab.simulated_lab(settings)
-        pop = view.result.population
-        return charts.shrinkage_map(view.result.table, population=(pop["intercept"], pop["slope"]),
-                                    truth=lab.truth_table(view.sim), webgl=webgl).to_dict()["data"]
-
-    few, many, many_svg = map_of(20, True), map_of(200, True), map_of(200, False)
-    few_arrows, many_arrows = (next(t for t in d if t["name"].startswith("Shrinkage")) for d in (few, many))
-    assert few_arrows["mode"] == "lines+markers" and few_arrows["marker"]["symbol"] == "arrow"
-    assert many_arrows["mode"] == "lines" and "marker" not in many_arrows
-    assert {t["type"] for t in few} == {"scatter"}  # few groups: SVG, with arrowheads
-    points = [t for t in many if t["mode"] == "markers"]
-    assert {t["name"] for t in points} >= {"No pooling", "Partial pooling", "Truth"}
-    assert {t["type"] for t in points} == {"scattergl"}
-    assert {t["type"] for t in many if t["mode"] != "markers"} == {"scatter"}  # lines stay SVG
-    assert {t["type"] for t in many_svg} == {"scatter"}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lmm_core import DataError
+from teaching.pooling import compare_pooling
 from teaching.simulate import PRESETS, SimulationSettings, evaluate_simulation, simulate
 
 
@@ -125,9 +126,6 @@ def test_few_observations_partial_pooling_beats_no_pooling_on_average():
 def test_the_simulations_own_coding_gives_the_fit_of_its_data(balance):
     # evaluate_simulation fits from the simulation's coded rows (SimulatedData.grouped), not from
     # its frame again: the result must be the one compare_pooling gives for the frame.
-    from dataclasses import replace as with_
-    from teaching.pooling import compare_pooling
-
     sim = simulate(SimulationSettings(n_groups=25, n_per_group=4, balance=balance, seed=3))
     ours = evaluate_simulation(sim).result
     theirs = compare_pooling(sim.data, "y", "group", "x", random="both")
@@ -142,5 +140,5 @@ def test_the_simulations_own_coding_gives_the_fit_of_its_data(balance):
             else:
                 assert a[column].tolist() == b[column].tolist(), column
     # without the coding (e.g. a simulation made by hand), the frame is coded as before
-    by_frame = evaluate_simulation(with_(sim, grouped=None)).result
+    by_frame = evaluate_simulation(replace(sim, grouped=None)).result
     assert by_frame.fit.objective == pytest.approx(ours.fit.objective, rel=1e-12)
