@@ -14,7 +14,11 @@ from lmm_core import limits
 restart.install()  # after a server restart, a fragment's rerun from an open tab runs the whole page
 closed_tabs.install()  # a closed tab's session (and its uploaded data) is shut down soon after its TTL
 
-st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide")
+SIDEBAR_PX = 370
+# A number for the sidebar's state is its width in px: wide enough for the longest model label in
+# the closed chooser, "Random intercept and slope (uncorrelated)" (ui.shared_controls). Streamlit
+# then also slides all of it away when it is collapsed (a CSS min-width left a 70 px strip).
+st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide", initial_sidebar_state=SIDEBAR_PX)
 # Text columns held as Python strings, not Arrow: the app's frames are small, and there pandas'
 # Arrow strings cost a quarter of a lab slider move's CPU (same "str" dtype and behaviour).
 pd.set_option("mode.string_storage", "python")

@@ -53,9 +53,13 @@ def shared_controls() -> None:
     _notice_lost_upload(names)
     _apply_pending(names)
     with st.sidebar:
-        # The closed chooser is a one-line text field: make the sidebar wide enough (and the text a
-        # little smaller) for the longest model label, "Random intercept and slope (uncorrelated)".
-        st.html("<style>section[data-testid='stSidebar']{min-width: 370px;}"
+        # The closed chooser is a one-line text field: its text a little smaller, so the longest model
+        # label fits the sidebar's width (app.py). The sidebar takes that width at once, not in
+        # Streamlit's 0.3 s transition of its min- and max-width: while it grew, the page's columns
+        # narrowed under tables already drawn, and a data frame kept the width it had measured
+        # mid-way (seen in CI: up to 2.6 px past its column when a tab opened its second page).
+        # Collapsing still slides (the transform keeps its transition).
+        st.html("<style>section[data-testid='stSidebar']{transition: transform 0.3s;}"
                 "section[data-testid='stSidebar'] input[role='combobox']{font-size: 0.85rem;}</style>")
         st.markdown("### Data and model")
         name = st.selectbox("Data set", names, key="data", bind=URL,
