@@ -12,6 +12,16 @@ from teaching.pooling import (axis_labels, centring_help, centring_label, centre
 from teaching.selection import observations, one_coefficient_table
 from teaching.shrinkage import ellipse_rings, intercept_shrinkage
 
+
+
+def _look_closer_at_clicked() -> None:
+    """A click on a group's point or arrow in the map (called before the rerun, so the chooser
+    drawn above the map can still be set): look closer at that group."""
+    clicked = ui.clicked_group(st.session_state.get("map"))
+    if clicked is not None and clicked in ui.pooling_for(ui.current()).group_sizes.index:
+        st.session_state["group"] = clicked
+
+
 choice = ui.current()
 info = choice.data
 result = ui.pooling_for(choice)
@@ -87,11 +97,7 @@ else:
                                  label=x_label if coefficient == "intercept" else y_label, selected=selected)
     caption = (f"Each {possessive(g)} own {coefficient} (top) and the mixed model's (bottom), with an arrow between "
                f"them; bigger dots: more observations. {derived.between_sentence(choice, g)}")
-event = ui.show(fig, caption, key="map", on_select="rerun", selection_mode="points")
-clicked = ui.clicked_group(event)
-if clicked and clicked != selected:
-    st.session_state["group"] = clicked
-    st.rerun()
+ui.show(fig, caption, key="map", on_click=_look_closer_at_clicked)
 
 st.subheader(f"{g.capitalize()} {ui.plain(selected)}")
 obs = observations(result)

@@ -103,4 +103,4 @@ with st.expander("The model's numbers (what lme4 would print)"):
     with c2:
         st.markdown("**Variance components** (how much groups differ, and the noise)")
         st.dataframe(variance_table, hide_index=True)
-    st.code(summary, language=None)
+    ui.printout(summary, key="summary")

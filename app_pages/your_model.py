@@ -200,7 +200,7 @@ def show_formula_error(exc: FormulaError, formula: str) -> None:
     if position is not None and 0 <= position <= len(formula):
         text += f" (at character {position + 1})"
         st.error(text + "\n\nFix the formula in the box; the mark below shows where.")
-        st.code(f"{formula}\n{' ' * position}^", language=None)
+        ui.printout(f"{formula}\n{' ' * position}^", key="formula_error")
     else:
         st.error(text + "\n\nA formula looks like `response ~ covariate + (1 | group)`.")
 
@@ -300,7 +300,7 @@ def show_result(fit, formula: str, reml: bool) -> None:
     show_fit_messages(fit)
     summary_tab, tables_tab, figures_tab = st.tabs(["What R prints", "Tables", "Figures"])
     with summary_tab:
-        st.code(fit.summary(data_name=data_label()), language=None)
+        ui.printout(fit.summary(data_name=data_label()), key="summary")
     with tables_tab:
         show_tables(fit)
     with figures_tab:

@@ -34,7 +34,8 @@ def _printout(key: compute.DataKey, model: tuple, *, _result):
     from lmm_core import tables
 
     fit = _result.fit
-    return tables.fixed_effects_table(fit), tables.variance_table(fit), fit.summary(data_name=key.name)
+    return (tables.fixed_effects_table(fit), tables.variance_table(fit),
+            fit.summary(data_name=key.name, formula=_result.formula))  # the fit is built from arrays
 
 
 def model_printout(choice):

@@ -7,9 +7,16 @@ slider that was two full draws of each figure per move. This chart is a ``st.com
 component with a fixed key: the same element stays on the page and its script hands each new
 figure to ``Plotly.react``, which redraws the existing plot once.
 
-It uses the very Plotly bundle Streamlit ships for ``st.plotly_chart`` (loading that chunk sets
-``window.Plotly``), so nothing extra is downloaded or vendored. Where that chunk cannot be found
-(another Streamlit build), ``ui.show`` falls back to ``st.plotly_chart``.
+Plotly comes from the app's own bundle, ``static/plotly-shrinkage.min.js`` (served by Streamlit's
+static file serving, ``.streamlit/config.toml``; built by ``tools/plotly_bundle``): plotly.js with
+only the trace types the app draws, 1.6 MB instead of the 4.7 MB chunk Streamlit ships for
+``st.plotly_chart``, which a new tab would otherwise parse and run before its first figure. Where
+that file is not served (static serving off), the chart loads Streamlit's chunk instead (loading it
+sets ``window.Plotly``); where neither can be found, ``ui.show`` falls back to ``st.plotly_chart``.
+
+A clickable chart (the shrinkage map: click a point to look closer at its group) reports the
+clicked points as the trigger value ``click``: ``{"points": [{"customdata": ...}, ...]}``; the page's
+callback reads them before the rerun, so it can still set the widgets the page draws above it.
 """
 from __future__ import annotations
 
@@ -32,16 +39,43 @@ _HTML = ('<div class="stPlotlyChart stLiveChart" data-testid="stPlotlyChart" rol
 _JS = "const BOX_HTML = " + json.dumps(_HTML) + ";\n" + r"""
 let plotlyLoading = null;
 
-function plotly(chunk) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
+function loadScript(url) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.async = true;
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('no Plotly in ' + url)));
+    script.onerror = () => reject(new Error('could not load ' + url));
+    document.head.appendChild(script);
+  });
+}
+
+// One Plotly for every live chart of the tab, loaded once: a plot is always redrawn by the Plotly
+// that drew it (Streamlit's chunk, should st.plotly_chart load it later, sets window.Plotly again).
+function plotly(message) {
   if (!plotlyLoading) {
-    // Streamlit's own scripts live beside its entry module: resolve the chunk's name against it
-    // (this also holds under a base URL path or behind a proxy).
+    // Streamlit's own scripts live beside its entry module (static/js/): resolve both files against
+    // it, so that they are found under a base URL path or behind a proxy too.
     const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
     const base = entry ? entry.src : new URL('static/js/', document.baseURI).href;
-    plotlyLoading = import(new URL(chunk, base).href).then(() => window.Plotly);
+    const chunk = () => import(new URL(message.chunk, base).href).then(() => window.Plotly);
+    if (window.Plotly) plotlyLoading = Promise.resolve(window.Plotly);
+    else if (message.bundle) plotlyLoading = loadScript(new URL('../../' + message.bundle, base).href)
+      .catch((error) => (message.chunk ? chunk() : Promise.reject(error)));
+    else plotlyLoading = chunk();
   }
   return plotlyLoading;
+}
+
+// A clickable chart reports the points clicked (the group each carries as customdata); the
+// listener is added once per plot and always reports through the newest run's component.
+function reportClicks(box, plot) {
+  if (box.__clicks) return;
+  box.__clicks = true;
+  plot.on('plotly_click', (event) => {
+    const points = (event.points || []).map((p) => ({customdata: p.customdata === undefined ? null : p.customdata}));
+    if (box.__report) box.__report('click', {points});
+  });
 }
 
 // Full screen for the figure alone (as st.plotly_chart's own button does): the browser's
@@ -101,6 +135,7 @@ function draw(box, message, Plotly) {
   const config = box.__config;
   box.__layout = message.figure.layout;
   return Plotly.react(plot, drawable(message.figure.data || []), layout, config).then(() => {
+    if (message.clickable) reportClicks(box, plot);
     if (box.__resizes) return;
     // The column's width changes with the window and the sidebar, and full screen changes both.
     let last = box.clientWidth;
@@ -125,19 +160,20 @@ function cleanUp(box) {
   if (box.isConnected) return;
   if (box.__resizes) box.__resizes.disconnect();
   if (box.__follow) document.removeEventListener('fullscreenchange', box.__follow);
-  box.__resizes = box.__follow = null;
+  box.__resizes = box.__follow = box.__report = null;
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { data, parentElement, setTriggerValue } = component;
   const message = JSON.parse(new TextDecoder().decode(data));
   const box = boxFor(parentElement);
+  box.__report = setTriggerValue;
   box.setAttribute('aria-label', message.alt);
   box.style.minHeight = (message.figure.layout.height || 450) + 'px';  // no jump while it loads
   box.__latest = message;
   // Figures are drawn in the order they came; one overtaken by a newer figure is skipped.
   box.__queue = (box.__queue || Promise.resolve())
-    .then(() => (box.__latest === message ? plotly(message.chunk) : null))
+    .then(() => (box.__latest === message ? plotly(message) : null))
     .then((Plotly) => (Plotly && box.__latest === message ? draw(box, message, Plotly) : null))
     .catch((error) => {
       console.error('Shrinkage Lab: a figure could not be drawn', error);
@@ -152,6 +188,18 @@ export default function (component) {
 _CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"]}
 
 
+# Streamlit serves the folder static/ beside app.py at app/static/ when static serving is on.
+BUNDLE = Path(__file__).resolve().parents[1] / "static" / "plotly-shrinkage.min.js"
+BUNDLE_URL = "app/static/" + BUNDLE.name  # relative to the app's root (and so to any base path)
+
+
+def plotly_bundle() -> str | None:
+    """The app's Plotly bundle's path under the app's root, or None if it is not served."""
+    if not st.get_option("server.enableStaticServing") or not BUNDLE.is_file():
+        return None
+    return BUNDLE_URL
+
+
 @lru_cache(maxsize=1)
 def plotly_chunk() -> str | None:
     """The file name of the Plotly chunk of the installed Streamlit build (None if not found)."""
@@ -161,7 +209,7 @@ def plotly_chunk() -> str | None:
 
 
 def available() -> bool:
-    return plotly_chunk() is not None
+    return plotly_bundle() is not None or plotly_chunk() is not None
 
 
 @lru_cache(maxsize=1)
@@ -182,10 +230,26 @@ def figure_of(component) -> dict | None:
     return None if message is None else json.loads(message)["figure"]
 
 
-def show(fig, alt: str, key: str | None):
+def show(fig, alt: str, key: str | None, *, on_click=None):
     """Draw ``fig`` in the live chart ``key`` (same key, same element: later figures update it;
-    without a key the element is named by its content, so a changed figure gets a new one)."""
+    without a key the element is named by its content, so a changed figure gets a new one).
+    ``on_click``: the points can be clicked; a click calls it before the page reruns, and
+    ``clicked_points(st.session_state[key])`` then holds the points clicked."""
     figure = plotly.io.to_json(fig, validate=False)
-    payload = ('{"chunk":' + json.dumps(plotly_chunk()) + ',"alt":' + json.dumps(alt)
+    payload = ('{"bundle":' + json.dumps(plotly_bundle()) + ',"chunk":' + json.dumps(plotly_chunk())
+               + ',"clickable":' + json.dumps(on_click is not None) + ',"alt":' + json.dumps(alt)
                + ',"config":' + json.dumps(_CONFIG) + ',"figure":' + figure + "}")
+    if on_click is not None:
+        return _mount()(key=key, data=payload.encode(), on_click_change=on_click)
     return _mount()(key=key, data=payload.encode())
+
+
+def clicked_points(state) -> list[dict]:
+    """The points of the click that reruns the page (a clickable chart's session state or
+    result: the trigger value ``click``), else []."""
+    try:
+        click = state["click"]
+    except (KeyError, TypeError):
+        return []
+    points = click.get("points") if isinstance(click, dict) else None
+    return [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []

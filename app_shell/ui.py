@@ -60,7 +60,8 @@ def shared_controls() -> None:
         # mid-way (seen in CI: up to 2.6 px past its column when a tab opened its second page).
         # Collapsing still slides (the transform keeps its transition).
         st.html("<style>section[data-testid='stSidebar']{transition: transform 0.3s;}"
-                "section[data-testid='stSidebar'] input[role='combobox']{font-size: 0.85rem;}</style>")
+                "section[data-testid='stSidebar'] input[role='combobox']{font-size: 0.85rem;}"
+                + PRINTOUT_CSS + "</style>")
         st.markdown("### Data and model")
         name = st.selectbox("Data set", names, key="data", bind=URL,
                             help="The same choice applies on every page.")
@@ -89,6 +90,22 @@ def _notice_lost_upload(names: list[str]) -> None:
             "never were). Uploaded data live only in the session that uploaded them. Upload the file again "
             "on the page *Your model*; until then the pages show the built-in data set chosen in the sidebar, "
             "and a formula you typed stays in its box.", icon=":material/cloud_off:")
+
+
+# A printout (see printout()): st.text's element, set in a fixed-width font, each line as printed.
+PRINTOUT_CSS = ("[class*='st-key-printout'] [data-testid='stText']{overflow-x: auto; padding: 0.75rem 1rem;"
+                "border-radius: 0.5rem; background: rgba(128, 128, 128, 0.1);}"
+                "[class*='st-key-printout'] [data-testid='stText'] *{font-family: 'Source Code Pro', monospace;"
+                "font-size: 0.8rem; white-space: pre;}")
+
+
+def printout(text: str, key: str) -> None:
+    """Text as R prints it (an lme4 summary, a formula under a caret): fixed width, lines as they
+    are, never read as Markdown or HTML. Not st.code: that makes a new tab load and run Streamlit's
+    1.5 MB syntax highlighter, ~0.4 s of the browser's main thread on the landing page (a CPU profile
+    of a new-tab load), for text that has nothing to highlight."""
+    with st.container(key=f"printout_{key}"):
+        st.text(text, width="stretch")
 
 
 def code(text: str) -> str:
@@ -229,20 +246,24 @@ def theme() -> str:
     return "dark" if kind == "dark" else "light"
 
 
-def show(fig, caption: str, key: str | None = None, *, screen: float = presenter.SCREEN_SHARE, **kwargs):
+def show(fig, caption: str, key: str | None = None, *, screen: float = presenter.SCREEN_SHARE,
+         on_click=None):
     """A figure at full width with its caption (also given as alt text for screen readers).
     Every figure of the app is drawn here, so presenter mode enlarges them all (its text, and its
     height to ``screen`` × the window's height: less for figures that share a screen).
     Drawn in the live chart (``app_shell.live_chart``: a slider's new figure updates the plot on
-    the page); a figure whose points can be clicked (``on_select=...``) in ``st.plotly_chart``."""
+    the page), or in ``st.plotly_chart`` where the live chart has no Plotly to load.
+    ``on_click``: the points can be clicked; a click calls it before the page reruns, and there
+    ``clicked_group(st.session_state[key])`` is the group of the point clicked."""
     from charts.base import escape_user_text
 
     fig = escape_user_text(fig, user_markup())  # names from an upload show as typed, never as markup
     fig = presenter.figure(fig, theme(), screen=screen)
-    if not kwargs and live_chart.available():
-        out = live_chart.show(fig, caption, key)
+    if live_chart.available():
+        out = live_chart.show(fig, caption, key, on_click=on_click)
     else:
-        out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **kwargs)
+        select = {"on_select": on_click, "selection_mode": "points"} if on_click is not None else {}
+        out = st.plotly_chart(fig, width="stretch", theme=None, key=key, alt=caption, **select)
     st.caption(caption)
     return out
 
@@ -309,11 +330,12 @@ def fit_formula(choice: Choice, formula: str, reml: bool = True):
 
 
 def clicked_group(event) -> str | None:
-    """The group of the first clicked point of a chart whose points carry the group as customdata."""
+    """The group of the first clicked point of a chart whose points carry the group as customdata
+    (``event``: the session state of a chart shown with ``on_click``, a live chart's or st.plotly_chart's)."""
     try:
-        points = event.selection.points
+        points = event.selection.points  # st.plotly_chart's selection
     except AttributeError:
-        return None
+        points = live_chart.clicked_points(event)
     for point in points or []:
         data = point.get("customdata")
         if data is not None:

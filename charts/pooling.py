@@ -115,19 +115,24 @@ def pooling_facets(obs: pd.DataFrame, lines: pd.DataFrame, *, methods=METHODS, t
 
 # -- shrinkage map ----------------------------------------------------------------
 def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=True,
-                 head: float | None = 13.0) -> dict:
+                 head: float | None = 13.0, groups=None) -> dict:
     """All arrows in one trace: a segment per arrow and an arrowhead marker at its end
-    (``head=None``: the segments only)."""
+    (``head=None``: the segments only). Arrows with ``hover`` text can be clicked: both ends of an
+    arrow then carry its group as customdata, as the points do (an arrow's end lies on its point,
+    and a click there may find the arrow first)."""
     n = len(x0)
     xs = np.column_stack([x0, x1, np.full(n, np.nan)]).ravel()
     ys = np.column_stack([y0, y1, np.full(n, np.nan)]).ravel()
-    text = None
+    text = customdata = None
     if hover is not None:
         text = np.column_stack([hover, hover, np.full(n, "", dtype=object)]).ravel()
+    if groups is not None:
+        groups = np.asarray(groups, dtype=object)
+        customdata = np.column_stack([groups, groups, np.full(n, None, dtype=object)]).ravel()
     trace = dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", name=name, showlegend=showlegend,
                  line={"color": color, "width": width},
                  text=text, hovertemplate="%{text}<extra></extra>" if hover is not None else None,
-                 hoverinfo=None if hover is not None else "skip")
+                 hoverinfo=None if hover is not None else "skip", customdata=customdata)
     if head:
         # A head is a marker turned along its segment ("previous": the segment's start, a marker of size 0).
         trace.update(mode="lines+markers", marker={"symbol": "arrow", "angleref": "previous",
@@ -264,7 +269,8 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     hover = [_group_hover(*row) for row in _rows(est)]
     traces = [_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
                            bottom + est["offset"], METHOD_STYLE["partial"]["color"],
-                           "Shrinkage: own estimate → mixed model", hover, width=1.5)]
+                           "Shrinkage: own estimate → mixed model", hover, width=1.5,
+                           groups=est["group"].to_numpy(dtype=object))]
     for m, y, d in (("none", top, est), ("partial", bottom, wide)):
         s = METHOD_STYLE[m]
         traces.append(dict(

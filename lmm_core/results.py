@@ -258,10 +258,12 @@ class LmerFit:
         return confint(self, method=method, level=level, parm=parm)
 
     # -- reporting --------------------------------------------------------------
-    def summary(self, data_name: str | None = None) -> str:
+    def summary(self, data_name: str | None = None, formula: str | None = None) -> str:
+        """lme4's ``summary()`` text; ``formula``: what the ``Formula:`` line shows for a model built
+        from arrays (a model fitted from a formula shows that one)."""
         from .summary import format_summary
 
-        return format_summary(self, data_name)
+        return format_summary(self, data_name, formula)
 
     def __repr__(self) -> str:
         kind = "REML" if self.reml else "ML"

@@ -468,12 +468,13 @@ def _title(fit) -> str:
     return f"Linear mixed model fit by {method} ['lmerMod']"
 
 
-def _call_lines(fit, data_name) -> list[str]:
+def _call_lines(fit, data_name, formula_text=None) -> list[str]:
     formula = getattr(fit.design, "formula", None)
-    if formula is None:
+    text = formula.text if formula is not None else formula_text
+    if text is None:
         lines = ["Formula: (model built from arrays)"]
     else:
-        lines = _cat_fill("Formula:", deparse_formula(formula.text))
+        lines = _cat_fill("Formula:", deparse_formula(text))
     if data_name is not None:
         lines += _cat_fill("   Data:", str(data_name))
     return lines
@@ -632,10 +633,11 @@ def _warning_lines(fit) -> list[str]:
     return lines + lme4_msgs
 
 
-def format_summary(fit, data_name: str | None = None) -> str:
-    """The text of lme4's ``summary()`` for ``fit``; ``data_name`` fills the ``Data:`` line."""
+def format_summary(fit, data_name: str | None = None, formula: str | None = None) -> str:
+    """The text of lme4's ``summary()`` for ``fit``; ``data_name`` fills the ``Data:`` line, and
+    ``formula`` the ``Formula:`` line of a model built from arrays (a fit from a formula prints its own)."""
     lines = [_title(fit)]
-    lines += _call_lines(fit, data_name)
+    lines += _call_lines(fit, data_name, formula)
     lines.append("")
     lines += _fit_criterion(fit)
     lines.append("")

@@ -53,7 +53,7 @@ def fit(at: AppTest, formula: str) -> AppTest:
 
 
 def summary_text(at: AppTest) -> str:
-    return next(c.value for c in at.code if c.value.startswith("Linear mixed model fit"))
+    return next(c.value for c in at.text if c.value.startswith("Linear mixed model fit"))
 
 
 def frames(at: AppTest) -> list[pd.DataFrame]:
@@ -165,7 +165,7 @@ def test_bad_formula_gives_a_plain_error_and_keeps_the_last_good_result(data, fo
 
 def test_syntax_error_points_at_the_position():
     at = fit(open_page(data="sleepstudy"), "Reaction ~ Days $ (1 | Subject)")
-    caret = next(c.value for c in at.code if c.value.endswith("^"))
+    caret = next(c.value for c in at.text if c.value.endswith("^"))
     line, mark = caret.splitlines()
     assert line == "Reaction ~ Days $ (1 | Subject)" and mark.index("^") == line.index("$")
 

@@ -139,3 +139,16 @@ def test_choice_survives_a_page_switch():
     at.run()
     assert at.selectbox(key="data").value == "iris"
     assert not at.exception
+
+
+@pytest.mark.parametrize("data", ["sleepstudy", "iris"])
+def test_the_model_printout_is_what_lme4_prints_for_the_formula(data):
+    # The page's fit is built from arrays (teaching.pooling); its printout still names the formula,
+    # as summary(lmer(formula, data)) does, and equals the printout of fitting that formula.
+    from lmm_core import lmer
+
+    at = no_exception(open_page("app_pages/three_ways.py", data=data))
+    printout = next(t.value for t in at.text if t.value.startswith("Linear mixed model fit by REML"))
+    formula = printout.splitlines()[1].removeprefix("Formula: ")
+    assert "~" in formula and "arrays" not in formula
+    assert printout == lmer(formula, datasets.load(data)).summary(data_name=data)

@@ -225,3 +225,47 @@ def test_a_live_figure_has_its_caption_as_name_and_a_full_screen_button(app, ser
     app.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
                           " return document.fullscreenElement === null"
                           " && Math.abs(gd._fullLayout.width - gd.parentElement.clientWidth) <= 1; }")
+
+
+# The page position of point ``index`` of the first trace named ``name`` in the first figure, and
+# the group it carries (customdata[0], or customdata itself).
+POINT_JS = """([name, index]) => { const gd = document.querySelector('.js-plotly-plot');
+  const t = gd.data.find((d) => d.name === name); const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect(); const data = t.customdata[index];
+  return {x: box.left + xa._offset + xa.l2p(t.x[index]), y: box.top + ya._offset + ya.l2p(t.y[index]),
+          group: Array.isArray(data) ? data[0] : data}; }"""
+
+
+@pytest.mark.parametrize("model,points", [("Random intercept", "No pooling (each group alone)"),
+                                          ("Random intercept and slope (correlated)", "No pooling"),
+                                          ("Random intercept and slope (correlated)", "Partial pooling")])
+def test_clicking_a_groups_point_on_the_map_looks_closer_at_that_group(app, server, model, points):
+    # The strip of one coefficient and the intercept–slope map: a click on a group's own estimate
+    # (where its arrow starts, so the arrow may be what the click finds) or on its mixed-model
+    # point chooses that group, as the chooser above the map does.
+    kit.open_app(app, server.url("shrinkage-map", data="sleepstudy", model=model))
+    before_group = app.locator(".st-key-group input[role='combobox']").input_value()
+    spot = app.evaluate(POINT_JS, [points, 4])
+    assert spot["group"] and spot["group"] != before_group
+    since = kit.runs(app)
+    app.mouse.move(spot["x"], spot["y"])
+    app.mouse.click(spot["x"], spot["y"])
+    kit.wait_for_run(app, since)
+    app.get_by_role("heading", name=f"Subject {spot['group']}").wait_for()
+    assert app.locator(".st-key-group input[role='combobox']").input_value() == spot["group"]
+    assert query(app)["group"] == spot["group"]
+    assert any(spot["group"] in name for name in trace_names(app) if name.startswith("Selected"))
+    assert kit.page_problems(app) == []
+
+
+def test_pages_load_the_apps_own_plotly_and_not_streamlits(fresh_app, server):
+    # The live chart loads static/plotly-shrinkage.min.js (1.6 MB); Streamlit's 4.7 MB Plotly chunk
+    # is loaded only by st.plotly_chart, which no page uses while the bundle is served.
+    page = fresh_app()
+    for path in ("", "shrinkage-map", "lab", "predictions"):
+        kit.open_app(page, server.url(path))
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+    assert sum("app/static/plotly-shrinkage.min.js" in url for url in loaded) == 1  # once per tab
+    assert not any("/PlotlyChart." in url for url in loaded)
+    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length") >= 1
+    assert kit.page_problems(page) == []

@@ -157,8 +157,8 @@ def test_a_browser_stays_on_one_replica_and_its_upload_reaches_it(watched, deplo
     assert tab.sockets and {s.get("x-replica") for s in tab.sockets} == {mine}
     assert total_sessions(deployment)[other] == before[other]
 
-    # The browser asked for compressed scripts and got Plotly's 4.7 MB bundle gzipped.
-    plotly = [h for _, url, _, h in tab.responses if "/static/js/PlotlyChart." in url]
+    # The browser asked for compressed scripts and got the app's 1.6 MB Plotly bundle gzipped.
+    plotly = [h for _, url, _, h in tab.responses if url.endswith("/app/static/plotly-shrinkage.min.js")]
     assert plotly and plotly[0].get("content-encoding") == "gzip", plotly[:1]
 
 
