@@ -13,7 +13,6 @@ from teaching.selection import observations, one_coefficient_table
 from teaching.shrinkage import ellipse_rings, intercept_shrinkage
 
 
-
 def _look_closer_at_clicked() -> None:
     """A click on a group's point or arrow in the map (called before the rerun, so the chooser
     drawn above the map can still be set): look closer at that group."""
