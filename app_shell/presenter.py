@@ -54,7 +54,7 @@ html { font-size: clamp(18px, 1.2vw, 26px); }
 [data-testid="stDataFrame"] { zoom: 1.35; max-width: 100% !important; }
 [data-testid="stDataFrame"] [data-testid="stDataFrameResizable"] { max-width: 100% !important; }
 [data-testid="stTable"] table { font-size: 1rem; }
-[class*="st-key-printout"] [data-testid="stText"] * { font-size: 1rem !important; }  /* ui.printout */
+[class*="st-key-printout"] [data-testid="stText"] > span { font-size: 1rem !important; }  /* ui.printout */
 .st-key-presenter_viewport { position: absolute; width: 0; height: 0; overflow: hidden; }
 </style>
 """

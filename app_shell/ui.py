@@ -95,7 +95,7 @@ def _notice_lost_upload(names: list[str]) -> None:
 # A printout (see printout()): st.text's element, set in a fixed-width font, each line as printed.
 PRINTOUT_CSS = ("[class*='st-key-printout'] [data-testid='stText']{overflow-x: auto; padding: 0.75rem 1rem;"
                 "border-radius: 0.5rem; background: rgba(128, 128, 128, 0.1);}"
-                "[class*='st-key-printout'] [data-testid='stText'] *{font-family: 'Source Code Pro', monospace;"
+                "[class*='st-key-printout'] [data-testid='stText'] > span{font-family: 'Source Code Pro', monospace;"
                 "font-size: 0.8rem; white-space: pre;}")
 
 
