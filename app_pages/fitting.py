@@ -293,8 +293,10 @@ also called BLUP). That is why lme4 reports conditional variances for b̂ⱼ, no
 Nothing random is drawn when the model is fitted.
 """
 )
-with st.expander("The general form: Henderson's mixed-model equations"):
-    hc = henderson(KEY, MODEL, _fit=fit)
+
+
+def henderson_equations(key, model, fit, g: str) -> None:
+    hc = henderson(key, model, _fit=fit)
     st.markdown(
         "For given variances, β̂ and all b̂ together solve one linear system. With G = Σ̂ for every "
         f"{g} (block diagonal):"
@@ -309,6 +311,10 @@ with st.expander("The general form: Henderson's mixed-model equations"):
         "lme4 solves the same system in a rescaled form (with Λθ, so that a zero variance causes no trouble) using a "
         "sparse Cholesky factorisation."
     )
+
+
+ui.section("The general form: Henderson's mixed-model equations", "fitting_henderson", henderson_equations,
+           KEY, MODEL, fit, g)
 
 # -- 4. balanced data ------------------------------------------------------------------------------
 page.mark(5)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import datasets
+from app_shell import ui
 
 st.title("Shrinkage Lab")
 
@@ -54,8 +55,11 @@ def codebook_for_students(text: str) -> str:
     return "\n\n".join("## " + s for s in kept)
 
 
-with st.expander("Where the data come from, and what every column means"):
+def codebook() -> None:
     if readme.is_file():
         st.markdown(codebook_for_students(readme.read_text(encoding="utf-8")))
     else:
         st.write("The data sets' description is not available in this installation.")
+
+
+ui.section("Where the data come from, and what every column means", "home_codebook", codebook)

@@ -124,10 +124,10 @@ def map_figure(settings: SimulationSettings, theme: str, centred: bool = False, 
     c = _centred_view(view, settings, centred, _centred)
     x_label, _ = axis_labels(None, c is not None, "y", "occasion", xbar=c.xbar if c else None)
     pop = c.population if c else view.result.population
-    return charts.shrinkage_map(
-        c.table if c else view.result.table, population=(pop["intercept"], pop["slope"]),
+    return charts.shrinkage_map(  # tables as their columns: cheaper to build and to read
+        c.table if c else view.result.columns, population=(pop["intercept"], pop["slope"]),
         ellipses=c.estimated_rings if c else lab.estimated_rings(view.result),
-        truth=c.truth if c else lab.truth_table(view.sim),
+        truth=c.truth if c else lab.truth_columns(view.sim),
         true_ellipses=c.true_rings if c else lab.true_rings(settings), theme=theme,
         x_label=x_label, y_label="Slope (per occasion)", height=640, webgl=True)
 
@@ -137,7 +137,7 @@ def distributions_figure(settings: SimulationSettings, theme: str, centred: bool
                          _centred=None):
     view = _view if _view is not None else run(settings)
     c = _centred_view(view, settings, centred, _centred)
-    return charts.coefficient_distributions(c.values if c else lab.coefficient_values(view), theme=theme,
+    return charts.coefficient_distributions(c.values if c else view.coefficient_columns, theme=theme,
                                             labels={"intercept": "Intercepts" + (f" (at occasion {c.xbar:.3g})" if c else ""),
                                                     "slope": "Slopes"}, height=380)
 
@@ -152,7 +152,7 @@ def _centred_view(view: lab.LabView, settings: SimulationSettings, centred: bool
 def numbers(view: lab.LabView, centred=None) -> None:
     pull = centred.shrinkage if centred else view.shrinkage
     if centred:
-        view = replace(view, errors=centred.errors)
+        view = replace(view, error_columns=centred.errors)
     better = lab.improvement(view)
 
     def share(values: dict, key: str, suffix: str = "") -> str:
@@ -172,22 +172,22 @@ def numbers(view: lab.LabView, centred=None) -> None:
                  help="RMSE against the true intercepts: partial pooling compared with no pooling.")
     second.metric("Mixed model's error, slopes", share(better, "slope", " smaller"),
                   help="RMSE against the true slopes: partial pooling compared with no pooling.")
-    p = view.parameters  # tables built from their columns (selecting and renaming cost more)
-    # Arrow tables built from the columns: Streamlit sends a DataFrame as Arrow anyway, and
+    p = view.parameter_columns
+    # Arrow tables built from the view's columns: Streamlit sends a DataFrame as Arrow anyway, and
     # converting one from pandas cost more than the two tables' numbers.
-    params = pa.table({"Parameter": p["label"].tolist(), "True value": p["true"].to_numpy(float),
-                       "Estimated (REML)": p["estimated"].to_numpy(float)})
+    params = pa.table({"Parameter": list(p["label"]), "True value": np.asarray(p["true"], float),
+                       "Estimated (REML)": np.asarray(p["estimated"], float)})
     st.dataframe(params, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                 ("True value", "Estimated (REML)")})
     st.caption("What the mixed model estimated, next to the values the data were drawn from.")
-    e = view.errors
-    errors = pa.table({"Method": e["label"].tolist(), "Error of intercepts (RMSE)": e["rmse_intercept"].to_numpy(float),
-                       "Error of slopes (RMSE)": e["rmse_slope"].to_numpy(float)})
+    e = view.error_columns
+    errors = pa.table({"Method": list(e["label"]), "Error of intercepts (RMSE)": np.asarray(e["rmse_intercept"], float),
+                       "Error of slopes (RMSE)": np.asarray(e["rmse_slope"], float)})
     st.dataframe(errors, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
                                 ("Error of intercepts (RMSE)", "Error of slopes (RMSE)")})
-    n = int(view.errors["n_groups"].iloc[0])
+    n = int(e["n_groups"][0])
     verdict = []
     for coefficient, value in better.items():
         if value > 0:
@@ -204,10 +204,10 @@ def numbers(view: lab.LabView, centred=None) -> None:
 def _narrower(view: lab.LabView, centred_view) -> str:
     """Which distributions are narrower, from the numbers drawn (SD per method and coefficient);
     ``centred_view`` is the view read at the covariate's mean, or None for lme4's intercepts."""
-    values = centred_view.values if centred_view is not None else lab.coefficient_values(view)
+    values = centred_view.values if centred_view is not None else view.coefficient_columns
     # Masks on plain arrays: a pandas groupby here cost ~3 ms of every slider move.
-    coefficient, method = values["coefficient"].to_numpy(), values["method"].to_numpy()
-    value = values["value"].to_numpy(dtype=float)
+    coefficient, method = values["coefficient"], values["method"]
+    value = np.asarray(values["value"], dtype=float)
 
     def spread(c: str, m: str) -> float:
         chosen = value[(coefficient == c) & (method == m)]
@@ -237,7 +237,7 @@ def lab_fragment() -> None:
     if view.theta is not None:
         st.session_state["lab_theta"] = view.theta
     with output:
-        centred = st.toggle(centring_label("occasion", float(view.sim.data["x"].mean())), value=False,
+        centred = st.toggle(centring_label("occasion", float(view.sim.x.mean())), value=False,
                             key="lab_centred", bind=ui.URL, help=centring_help("occasion"))
     centred = bool(centred and view.result is not None)
     centred_view = lab.centred_lab(view, settings) if centred else None  # read by the figures, numbers, caption
@@ -277,7 +277,9 @@ the experiment many times at the bottom of the page to see why the pull pays off
 st.caption("This page simulates its own data; the data set chosen in the sidebar applies to the other pages.")
 _initial_state()
 lab_fragment()
-with st.expander("Why does shrinking make estimates better?"):
+
+
+def why_shrinking_helps() -> None:
     st.markdown(
         r"""
 A group's own regression is unbiased but noisy: with few observations, an extreme estimate is
@@ -294,6 +296,9 @@ With a random intercept *and* slope the weight is a 2×2 matrix, so a group can 
 in one direction than in the other (arrows that do not point straight at the centre).
 """
     )
+
+
+ui.section("Why does shrinking make estimates better?", "lab_why", why_shrinking_helps)
 
 
 # -- repeat the experiment: bias and variance of shrinkage -----------------------------------
@@ -381,11 +386,14 @@ def repeat_fragment() -> None:
            "that is why pulling towards the mean is a good trade." if lower_rmse else
            "Here partial pooling's bias costs more than its smaller variance saves, so its RMSE is not "
            "smaller; this happens when groups have plenty of data or the model's variances are badly estimated."))
-    with st.expander("Check yourself"):
-        st.markdown("**Question:** no pooling is unbiased here. Why is it still the worse method for small groups?")
-        st.markdown("*Answer:* because its estimates scatter widely: for a group with few observations the "
-                    "variance term dominates the error, and the mixed model removes more variance than the bias "
-                    "it adds. Compare the dotted (SD) and dashed (|bias|) lines on the right at the smallest size.")
+    ui.section("Check yourself", "lab_check", _check_yourself)
+
+
+def _check_yourself() -> None:
+    st.markdown("**Question:** no pooling is unbiased here. Why is it still the worse method for small groups?")
+    st.markdown("*Answer:* because its estimates scatter widely: for a group with few observations the "
+                "variance term dominates the error, and the mixed model removes more variance than the bias "
+                "it adds. Compare the dotted (SD) and dashed (|bias|) lines on the right at the smallest size.")
 
 
 def _size_sentence(exp, size: int, coefficient: str) -> str:

@@ -180,17 +180,17 @@ def thinned_section() -> None:
         said.append(line)
     if said:
         st.markdown(" ".join(said))
-    with st.expander("The pull the model expects, whatever a group's own estimate"):
-        st.markdown(
-            f"Each arrow's pull depends on two things: how much the {possessive(g)} data say (how many observations, "
-            "where on the covariate) and where its own estimate happens to land (an own estimate close to the population "
-            "value gives a short arrow whose share is jumpy). The first part alone is the expected pull, conditional "
-            f"variance / variance between {gs} (for a random intercept exactly (σ²/nⱼ) / (τ² + σ²/nⱼ), and then, in "
-            "balanced data, exactly the arrow's pull). Averaged over the thinned " + gs + ": "
-            + "; ".join(f"{c} {float(moved.loc[thinned_names, f'{c}_full'].mean()):.0%} → "
-                        f"{float(moved.loc[thinned_names, f'{c}_thinned'].mean()):.0%}" for c in coefficients
-                        if f"{c}_full" in moved and f"{c}_thinned" in moved)
-            + ".")
+    ui.section(
+        "The pull the model expects, whatever a group's own estimate", "thin_expected", st.markdown,
+        f"Each arrow's pull depends on two things: how much the {possessive(g)} data say (how many observations, "
+        "where on the covariate) and where its own estimate happens to land (an own estimate close to the population "
+        "value gives a short arrow whose share is jumpy). The first part alone is the expected pull, conditional "
+        f"variance / variance between {gs} (for a random intercept exactly (σ²/nⱼ) / (τ² + σ²/nⱼ), and then, in "
+        "balanced data, exactly the arrow's pull). Averaged over the thinned " + gs + ": "
+        + "; ".join(f"{c} {float(moved.loc[thinned_names, f'{c}_full'].mean()):.0%} → "
+                    f"{float(moved.loc[thinned_names, f'{c}_thinned'].mean()):.0%}" for c in coefficients
+                    if f"{c}_full" in moved and f"{c}_thinned" in moved)
+        + ".")
 
     if choice.random in ("both", "uncorrelated"):
         pop = centred_population(result) if centred else result.population
@@ -216,9 +216,9 @@ def thinned_section() -> None:
 
 thinned_section()
 
-with st.expander("Why do thinned groups usually move more, and when do they not?"):
-    st.markdown(
-        rf"""
+ui.section(
+    "Why do thinned groups usually move more, and when do they not?", "thin_why", st.markdown,
+    rf"""
 For a random intercept the mixed model's estimate of {g} $j$ is its own deviation from the population
 line multiplied by
 
@@ -233,4 +233,4 @@ But $\tau^2$ (the variance between {gs}) and $\sigma^2$ are estimated again from
 If the thinned data make the {gs} look *more* different (a larger $\tau^2$), $\lambda_j$ can rise and
 the pull fall, even though each {g} has less data. With few {gs} (iris has three) this happens easily.
 """
-    )
+)

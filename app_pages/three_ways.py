@@ -93,9 +93,10 @@ ui.show(
     key="facets",
 )
 
-with st.expander("The model's numbers (what lme4 would print)"):
+
+def model_numbers(choice: ui.Choice, formula: str) -> None:
     fixed_table, variance_table, summary = derived.model_printout(choice)  # cached with the fit
-    st.markdown(f"Model: `{result.formula}`, fitted by REML.")
+    st.markdown(f"Model: {ui.code(formula)}, fitted by REML.")
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Fixed effects** (the population's coefficients)")
@@ -104,3 +105,6 @@ with st.expander("The model's numbers (what lme4 would print)"):
         st.markdown("**Variance components** (how much groups differ, and the noise)")
         st.dataframe(variance_table, hide_index=True)
     ui.printout(summary, key="summary")
+
+
+ui.section("The model's numbers (what lme4 would print)", "three_ways_numbers", model_numbers, choice, result.formula)

@@ -415,8 +415,7 @@ with text_col:
     if step.look_for:
         st.markdown(f":material/visibility: **Look for:** {step.look_for}")
     if step.formula:
-        with st.expander("The model as a formula"):
-            st.latex(step.formula)
+        ui.section("The model as a formula", "walkthrough_formula", st.latex, step.formula)
     if step.question:
         ask(path, step, facts_)
 with figure_col:

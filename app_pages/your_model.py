@@ -404,9 +404,7 @@ method = st.radio("Fitting criterion", METHODS, horizontal=True, key=METHOD, bin
                        "ML is needed to compare models with different fixed effects.")
 reml = method != METHODS[1]
 formula = formula or ""
-with st.expander("How to write a formula"):
-    st.markdown(
-        """
+ui.section("How to write a formula", "your_model_formula_help", st.markdown, """
 - `y ~ x + (1 | g)`: a line in x for everyone, and an intercept of its own for each g (random intercept).
 - `y ~ x + (x | g)` or `(1 + x | g)`: intercept and slope per g, with a correlation between them.
 - `y ~ x + (1 | g) + (0 + x | g)`, or `(x || g)`: intercept and slope per g, uncorrelated.
@@ -416,8 +414,7 @@ with st.expander("How to write a formula"):
 - Names with spaces or special characters go between backticks: `` `reaction time` ``.
 
 Nothing you type is run as code: the formula is read as a formula and nothing else.
-"""
-    )
+""")
 
 fit = fit_or_explain(formula, reml) if formula.strip() else None
 if not formula.strip():

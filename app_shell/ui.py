@@ -99,6 +99,27 @@ PRINTOUT_CSS = ("[class*='st-key-printout'] [data-testid='stText']{overflow-x: a
                 "font-size: 0.8rem; white-space: pre;}")
 
 
+def section(label: str, key: str, draw, *args, **kwargs) -> None:
+    """An expander whose content is built, sent and laid out only while it is open: ``draw(*args,
+    **kwargs)`` runs inside it then. Opening or closing it reruns the section alone (a fragment).
+
+    Why: Streamlit sends a closed expander's content with the page, and the browser lays it out
+    unseen. On a new tab that came before the first figure: the closed "model's numbers" of Three
+    ways to pool made the browser load Streamlit's 1.2 MB data-frame code and lay out its tables
+    (≈ 250 ms of a 2 s load), and a closed explanation with a formula loaded KaTeX. Only for
+    content without widgets whose state must outlive a closed expander (a widget not drawn in a
+    run loses its state)."""
+    _section(label, key, draw, args, kwargs)
+
+
+@fragment
+def _section(label: str, key: str, draw, args: tuple, kwargs: dict) -> None:
+    box = st.expander(label, key=key, on_change="rerun")
+    if box.open:
+        with box:
+            draw(*args, **kwargs)
+
+
 def printout(text: str, key: str) -> None:
     """Text as R prints it (an lme4 summary, a formula under a caret): fixed width, lines as they
     are, never read as Markdown or HTML. Not st.code: that makes a new tab load and run Streamlit's

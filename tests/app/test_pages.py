@@ -26,6 +26,15 @@ def open_page(page: str, **params) -> AppTest:
     return at
 
 
+def open_sections(at: AppTest, *keys: str) -> AppTest:
+    """Open the page's sections (``ui.section``, expanders drawn only while open) named by their keys,
+    as a click on each would, and rerun."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    return at
+
+
 def no_exception(at: AppTest) -> AppTest:
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -147,7 +156,7 @@ def test_the_model_printout_is_what_lme4_prints_for_the_formula(data):
     # as summary(lmer(formula, data)) does, and equals the printout of fitting that formula.
     from lmm_core import lmer
 
-    at = no_exception(open_page("app_pages/three_ways.py", data=data))
+    at = no_exception(open_sections(open_page("app_pages/three_ways.py", data=data), "three_ways_numbers"))
     printout = next(t.value for t in at.text if t.value.startswith("Linear mixed model fit by REML"))
     formula = printout.splitlines()[1].removeprefix("Formula: ")
     assert "~" in formula and "arrays" not in formula
