@@ -1,8 +1,6 @@
 """Figures of the three pooling methods: facets, the shrinkage map and strip, distributions."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -140,16 +138,18 @@ def _arrow_trace(x0, y0, x1, y1, color, name, hover=None, width=2.0, showlegend=
     return trace
 
 
-def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellipses=(), theme: str = "light",
+def shrinkage_map(table: pd.DataFrame | dict, *, population: tuple[float, float], ellipses=(), theme: str = "light",
                   x_label: str = "Intercept", y_label: str = "Slope", selected: str | None = None,
-                  truth: pd.DataFrame | None = None, true_ellipses=(), reference: pd.DataFrame | None = None,
+                  truth: pd.DataFrame | dict | None = None, true_ellipses=(), reference: pd.DataFrame | None = None,
                   reference_name: str = "Mixed model on all the data", height: int = 620,
                   webgl: bool = False) -> go.Figure:
     """Intercept–slope plane: an arrow per group from its own estimate to the mixed model's.
 
-    ``table``: rows per group and method (columns group, method, intercept, slope, n, estimable).
+    ``table``: rows per group and method (columns group, method, intercept, slope, n, estimable), a
+    frame or its columns as arrays (``PoolingResult.columns``: the lab's map is drawn on every move).
     ``ellipses``: (level, xs, ys) contours of the estimated random-effect distribution.
-    ``truth``: optional per-group true coefficients (group, intercept, slope) for simulations.
+    ``truth``: optional per-group true coefficients (group, intercept, slope) for simulations (a
+    frame or its columns).
     ``reference``: optional per-group (group, intercept, slope) drawn faint, e.g. the full-data fit.
     With many groups, arrows and markers get thinner so the picture stays readable, and the arrows
     are drawn without heads: a head that small hides under the diamond it ends at (the segment runs
@@ -178,7 +178,7 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
             traces.append(dict(type="scatter", x=rounded(xs), y=rounded(ys), mode="lines", hoverinfo="skip", name=name,
                                line=line))
     est = {k: v[wide["estimable"]] for k, v in wide.items()}
-    hover_by_group = {row[0]: _hover_fields(*row) for row in _rows(wide)}
+    hover_by_group = {fields[0]: fields for fields in _hover_table(wide)}
     # The arrows carry no hover text of their own (the points at both ends do): fewer strings to copy.
     traces.append(_arrow_trace(est["intercept_none"], est["slope_none"], est["intercept_partial"],
                                est["slope_partial"], METHOD_STYLE["partial"]["color"],
@@ -199,9 +199,9 @@ def shrinkage_map(table: pd.DataFrame, *, population: tuple[float, float], ellip
         traces.append(dict(type="scatter", x=rounded(truth["intercept"]), y=rounded(truth["slope"]), mode="markers", name="Truth",
                                  marker={"color": TRUTH_COLOR, "size": 8, "symbol": "circle-open",
                                          "line": {"width": 2}},
-                                 text=truth["group"].to_numpy(dtype=object), hovertemplate="%{text}: truth<extra></extra>"))
-    first_complete = int(np.flatnonzero(table["method"].to_numpy(dtype=object) == "complete")[0])
-    comp = {c_: float(table[c_].to_numpy()[first_complete]) for c_ in ("intercept", "slope")}
+                                 text=np.asarray(truth["group"], dtype=object), hovertemplate="%{text}: truth<extra></extra>"))
+    first_complete = int(np.flatnonzero(np.asarray(table["method"], dtype=object) == "complete")[0])
+    comp = {c_: float(np.asarray(table[c_])[first_complete]) for c_ in ("intercept", "slope")}
     traces.append(dict(type="scatter", x=[comp["intercept"]], y=[comp["slope"]], mode="markers",
                              name=METHOD_STYLE["complete"]["short"].capitalize(),
                              marker={"color": METHOD_STYLE["complete"]["color"], "size": 18, "symbol": "x",
@@ -266,7 +266,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     wide["size"] = 7 + 13 * np.sqrt(wide["n"] / wide["n"].max())
     est = wide[wide["estimable"]]
     top, bottom = 1.0, 0.0
-    hover = [_group_hover(*row) for row in _rows(est)]
+    hover = [_hover_text(fields) for fields in _hover_table(est)]
     traces = [_arrow_trace(est[f"{coefficient}_none"], top + est["offset"], est[f"{coefficient}_partial"],
                            bottom + est["offset"], METHOD_STYLE["partial"]["color"],
                            "Shrinkage: own estimate → mixed model", hover, width=1.5,
@@ -277,7 +277,7 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
             type="scatter", x=rounded(d[f"{coefficient}_{m}"]), y=rounded(y + d["offset"]), mode="markers",
             name=s["name"], marker={"color": s["color"], "size": rounded(d["size"], 2), "symbol": s["symbol"],
                                     "line": {"width": 1, "color": c["paper"]}},
-            text=[_group_hover(*row) for row in _rows(d)],
+            text=[_hover_text(fields) for fields in _hover_table(d)],
             hovertemplate="%{text}<extra></extra>", customdata=d["group"].to_numpy(dtype=object)))
     if selected is not None and selected in set(wide["group"]):
         r = wide[wide["group"] == selected].iloc[0]
@@ -297,29 +297,29 @@ def shrinkage_strip(table: pd.DataFrame, *, population: float, coefficient: str 
     return fast_figure(traces, layout, theme=theme, height=height)
 
 
-def _wide_arrays(table: pd.DataFrame) -> dict[str, np.ndarray]:
+def _wide_arrays(table) -> dict[str, np.ndarray]:
     """Per group (in the order of the partial-pooling rows): group (Python str), n, estimable and
     intercept_/slope_ for no and partial pooling, and the distance moved, as arrays (numpy only:
-    this runs on every lab slider move)."""
-    method = table["method"].to_numpy(dtype=object)
-    group = np.array([str(g) for g in table["group"].to_numpy(dtype=object)], dtype=object)
+    this runs on every lab slider move). ``table``: the pooling table, or its columns as arrays."""
+    method = np.asarray(table["method"], dtype=object)
+    group = np.array([str(g) for g in np.asarray(table["group"], dtype=object)], dtype=object)
     part, none = np.flatnonzero(method == "partial"), np.flatnonzero(method == "none")
     where_none = {g: i for g, i in zip(group[none], none)}
     rows = np.array([where_none.get(g, -1) for g in group[part]], dtype=int)
     has = rows >= 0
 
     def own(column: str, fill):
-        values = table[column].to_numpy()
+        values = np.asarray(table[column])
         out = np.full(len(part), fill, dtype=float if fill is np.nan else bool)
         out[has] = values[rows[has]]
         return out
 
     def partial(column: str) -> np.ndarray:
-        return table[column].to_numpy(float)[part]
+        return np.asarray(table[column], float)[part]
 
     wide = {
         "group": group[part],
-        "n": table["n"].to_numpy()[part],
+        "n": np.asarray(table["n"])[part],
         "estimable": own("estimable", False),
         "intercept_none": own("intercept", np.nan),
         "slope_none": own("slope", np.nan),
@@ -337,32 +337,29 @@ def _wide(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({**wide, "group": pd.array(wide["group"], dtype=str)})
 
 
-def _fmt(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+def _formatted(values) -> list[str]:
+    """Each number of a column to 4 significant digits, "—" where missing (formatted column by column:
+    a function call per value cost a fifth of the lab's map)."""
+    return ["—" if v != v else format(v, ".4g") for v in np.asarray(values, float).tolist()]
 
 
-_HOVER_COLUMNS = ["group", "n", "estimable", "intercept_none", "slope_none", "intercept_partial", "slope_partial",
-                  "moved"]
-
-
-def _rows(wide: pd.DataFrame):
-    """The hover columns of ``_wide`` (a frame or its arrays) row by row as plain Python values
-    (itertuples costs more)."""
-    return zip(*(np.asarray(wide[c]).tolist() for c in _HOVER_COLUMNS))
-
-
-def _hover_fields(group, n, estimable, int_none, slope_none, int_partial, slope_partial, moved) -> list:
-    """[group, n, own estimate, mixed model's estimate, distance moved] as HOVER_TEMPLATE shows them."""
-    own = f"({_fmt(int_none)}, {_fmt(slope_none)})" if estimable else "cannot be estimated alone"
-    return [group, int(n), own, f"({_fmt(int_partial)}, {_fmt(slope_partial)})", _fmt(moved)]
+def _hover_table(wide) -> list[list]:
+    """Per group of ``_wide`` (a frame or its arrays): [group, n, own estimate, mixed model's estimate,
+    distance moved] as HOVER_TEMPLATE shows them."""
+    own = zip(_formatted(wide["intercept_none"]), _formatted(wide["slope_none"]))
+    mixed = zip(_formatted(wide["intercept_partial"]), _formatted(wide["slope_partial"]))
+    return [[group, int(n), f"({a}, {b})" if estimable else "cannot be estimated alone", f"({c}, {d})", moved]
+            for group, n, estimable, (a, b), (c, d), moved in zip(
+                np.asarray(wide["group"]).tolist(), np.asarray(wide["n"]).tolist(),
+                np.asarray(wide["estimable"]).tolist(), own, mixed, _formatted(wide["moved"]))]
 
 
 HOVER_TEMPLATE = ("<b>%{customdata[0]}</b> (n = %{customdata[1]})<br>own estimate: %{customdata[2]}<br>"
                   "mixed model: %{customdata[3]}<br>moved: %{customdata[4]}<extra></extra>")
 
 
-def _group_hover(*row) -> str:
-    g, n, own, mixed, moved = _hover_fields(*row)
+def _hover_text(fields: list) -> str:
+    g, n, own, mixed, moved = fields
     return f"<b>{g}</b> (n = {n})<br>own estimate: {own}<br>mixed model: {mixed}<br>moved: {moved}"
 
 
@@ -371,17 +368,18 @@ DIST_ORDER = (("truth", "Truth", TRUTH_COLOR), ("none", "No pooling", METHOD_STY
               ("partial", "Partial pooling", METHOD_STYLE["partial"]["color"]))
 
 
-def coefficient_distributions(values: pd.DataFrame, *, theme: str = "light",
+def coefficient_distributions(values: pd.DataFrame | dict, *, theme: str = "light",
                               labels: dict[str, str] | None = None, height: int = 420) -> go.Figure:
     """Violins of per-group coefficients, one panel per coefficient, one violin per method.
 
-    ``values`` has columns method ("truth" | "none" | "partial"), coefficient, value.
+    ``values`` has columns method ("truth" | "none" | "partial"), coefficient, value (a frame, or its
+    columns as arrays: ``LabView.coefficient_columns``).
     The panels are laid out by hand (x axes side by side, one shared y axis) rather than
     with make_subplots, which costs more than the rest of the figure on a live redraw.
     """
-    coef_of = values["coefficient"].to_numpy(dtype=object)
-    method_of = values["method"].to_numpy(dtype=object)
-    value_of = values["value"].to_numpy(float)
+    coef_of = np.asarray(values["coefficient"], dtype=object)
+    method_of = np.asarray(values["method"], dtype=object)
+    value_of = np.asarray(values["value"], float)
     coefs = list(dict.fromkeys(coef_of))
     labels = labels or {}
     k = max(len(coefs), 1)

@@ -27,7 +27,7 @@ from .pooling import PoolingResult, compare_pooling, singular_message
 from .pooling import mean_pull as pooling_mean_pull
 from .predictions import thin_mask
 from .shrinkage import ellipse_rings, pull_values
-from .simulate import SimulatedData, SimulationSettings, evaluate_simulation, simulate
+from .simulate import SimulatedData, SimulationSettings, evaluate_simulation, simulate, true_coefficients
 
 RING_LEVELS = (0.5, 0.8, 0.95)
 PARAMETER_LABELS = {
@@ -41,14 +41,19 @@ METHOD_LABELS = {"complete": "Complete pooling", "none": "No pooling", "partial"
 @dataclass
 class LabView:
     """Everything one lab view shows. ``result`` is None when no mixed model could be fitted;
-    ``notes`` then (and when a simpler model was fitted) says why in plain words."""
+    ``notes`` then (and when a simpler model was fitted) says why in plain words.
+
+    ``parameter_columns`` (parameter, label, true, estimated) and ``error_columns`` (method, label,
+    rmse_intercept, rmse_slope, n_groups) are the columns of the tables ``parameters`` and
+    ``errors``, which are made from them when first read (the page reads the columns: building
+    the tables cost more than the numbers in them). Views are shared between sessions: read-only."""
 
     sim: SimulatedData
     result: PoolingResult | None
     random: str | None
     notes: list[str] = field(default_factory=list)
-    parameters: pd.DataFrame | None = None  # parameter, label, true, estimated
-    errors: pd.DataFrame | None = None  # method, label, rmse_intercept, rmse_slope, n_groups
+    parameter_columns: dict | None = None
+    error_columns: dict | None = None
     shrinkage: dict[str, float] = field(default_factory=dict)  # coefficient -> mean pull 0..1
 
     @property
@@ -56,10 +61,30 @@ class LabView:
         return None if self.result is None else self.result.fit.theta
 
     @cached_property
+    def parameters(self) -> pd.DataFrame | None:
+        return _labelled_table(self.parameter_columns)
+
+    @cached_property
+    def errors(self) -> pd.DataFrame | None:
+        return _labelled_table(self.error_columns)
+
+    @cached_property
+    def coefficient_columns(self) -> dict[str, np.ndarray]:
+        """``coefficient_values(self)`` as arrays (method, coefficient, value), computed once per view
+        (the lab's figure and the sentence under it both read it): treat it as read-only."""
+        return _coefficient_columns(self)
+
+    @cached_property
     def coefficient_values(self) -> pd.DataFrame:
-        """``coefficient_values(self)``, computed once per view (the lab's figure and the sentence
-        under it both read it; views are shared between sessions): treat it as read-only."""
-        return _coefficient_values(self)
+        """``coefficient_values(self)``, computed once per view: treat it as read-only."""
+        return pd.DataFrame(self.coefficient_columns)
+
+
+def _labelled_table(columns: dict | None) -> pd.DataFrame | None:
+    """A view's table from its columns (the text of ``label`` as pandas' str dtype)."""
+    if columns is None:
+        return None
+    return pd.DataFrame({**columns, "label": pd.array(columns["label"], dtype="str")})
 
 
 def mean_pull(result: PoolingResult) -> dict[str, float]:
@@ -104,13 +129,13 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
     if evaluation is None:
         return LabView(sim, None, None, notes)
     result = evaluation.result
-    parameters = evaluation.parameters.copy()
-    # Labels by list look-up (Series.map with a dict cost more than the rest of these tables).
-    parameters.insert(1, "label", pd.array([PARAMETER_LABELS.get(p) for p in parameters["parameter"].tolist()],
-                                           dtype="str"))
-    errors = evaluation.errors.copy()
-    errors.insert(1, "label", pd.array([METHOD_LABELS.get(m) for m in errors["method"].tolist()], dtype="str"))
-    if not result.estimable.any():
+    parameters, errors = evaluation.parameter_columns, evaluation.error_columns
+    parameters = {"parameter": parameters["parameter"],
+                  "label": [PARAMETER_LABELS.get(p) for p in parameters["parameter"]],
+                  "true": parameters["true"], "estimated": parameters["estimated"]}
+    errors = {"method": errors["method"], "label": [METHOD_LABELS.get(m) for m in errors["method"]],
+              **{k: v for k, v in errors.items() if k != "method"}}
+    if not np.isfinite(result.coefficients["none"][:, 0]).any():  # result.estimable, without its Series
         notes.append("No group has enough observations for a line of its own, so there is no "
                      "no-pooling estimate to compare with.")
     singular = singular_message(result, "group")
@@ -121,9 +146,13 @@ def simulated_lab(settings: SimulationSettings, start=None) -> LabView:
 
 def truth_table(sim: SimulatedData) -> pd.DataFrame:
     """group, intercept, slope: the true coefficients, for the shrinkage map."""
-    truth = sim.truth  # index: the groups (named "group"); built directly, reset_index costs more
-    return pd.DataFrame({"group": truth.index.rename(None), "intercept": truth["intercept"].to_numpy(),
-                         "slope": truth["slope"].to_numpy()})
+    return pd.DataFrame(truth_columns(sim))
+
+
+def truth_columns(sim: SimulatedData) -> dict[str, np.ndarray]:
+    """``truth_table(sim)`` as arrays (group as an object array of text): what the map reads."""
+    return {"group": np.array(sim.levels, dtype=object), "intercept": sim.true_coefficients[:, 0],
+            "slope": sim.true_coefficients[:, 1]}
 
 
 def estimated_rings(result: PoolingResult, levels=RING_LEVELS) -> list[tuple[float, np.ndarray, np.ndarray]]:
@@ -149,28 +178,23 @@ def coefficient_values(view: LabView) -> pd.DataFrame:
     return view.coefficient_values
 
 
-def _coefficient_values(view: LabView) -> pd.DataFrame:
-    # From arrays in one frame (six small frames and a concat cost more than the lab's figures).
-    truth = view.sim.truth
-    methods, coefficients, values = [], [], []
-
-    def add(method: str, coefficient: str, v: np.ndarray) -> None:
-        methods.append(np.full(len(v), method, dtype=object))
-        coefficients.append(np.full(len(v), coefficient, dtype=object))
-        values.append(v)
-
-    for coefficient in ("intercept", "slope"):
-        add("truth", coefficient, truth[coefficient].to_numpy(float))
+def _coefficient_columns(view: LabView, truth=None, table=None) -> dict[str, np.ndarray]:
+    """``truth``: (groups, 2) true coefficients (default the simulation's); ``table``: the
+    result's columns (default ``view.result.columns``), e.g. both with intercepts read elsewhere."""
+    # From arrays (frames per part and a concat cost more than the lab's figures).
+    truth = view.sim.true_coefficients if truth is None else truth
+    parts = [("truth", "intercept", truth[:, 0]), ("truth", "slope", truth[:, 1])]
     if view.result is not None:
-        table = view.result.table
-        method = table["method"].to_numpy(dtype=object)
-        estimable = table["estimable"].to_numpy(bool)
+        table = view.result.columns if table is None else table
+        estimable = np.asarray(table["estimable"], bool)
         for name in ("none", "partial"):
-            rows = (method == name) & estimable
-            for coefficient in ("intercept", "slope"):
-                add(name, coefficient, table[coefficient].to_numpy(float)[rows])
-    return pd.DataFrame({"method": np.concatenate(methods), "coefficient": np.concatenate(coefficients),
-                         "value": np.concatenate(values)})
+            rows = (table["method"] == name) & estimable
+            parts += [(name, coefficient, np.asarray(table[coefficient], float)[rows])
+                      for coefficient in ("intercept", "slope")]
+    sizes = [len(v) for _m, _c, v in parts]
+    return {"method": np.repeat(np.array([m for m, _c, _v in parts], dtype=object), sizes),
+            "coefficient": np.repeat(np.array([c for _m, c, _v in parts], dtype=object), sizes),
+            "value": np.concatenate([np.asarray(v, float) for _m, _c, v in parts])}
 
 
 # -- real data, thinned -------------------------------------------------------------
@@ -323,13 +347,14 @@ def same_rows(table: pd.DataFrame, digits: int = 4) -> tuple[int, np.ndarray, np
 def improvement(view: LabView) -> dict[str, float]:
     """Per coefficient, how much smaller partial pooling's error is than no pooling's
     (0.3 = 30% smaller RMSE against the truth; negative if it is larger)."""
-    if view.errors is None:
+    if view.error_columns is None:
         return {}
-    methods = view.errors["method"].tolist()
+    errors = view.error_columns
+    methods = list(errors["method"])
     none, partial = methods.index("none"), methods.index("partial")
     out = {}
     for coefficient in ("intercept", "slope"):
-        rmse = view.errors[f"rmse_{coefficient}"].to_numpy()
+        rmse = np.asarray(errors[f"rmse_{coefficient}"])
         own, mixed = rmse[none], rmse[partial]
         if np.isfinite(own) and own > 0 and np.isfinite(mixed):
             out[coefficient] = float(1.0 - mixed / own)
@@ -340,44 +365,41 @@ def improvement(view: LabView) -> dict[str, float]:
 @dataclass
 class CentredLab:
     """A lab view with every intercept (estimates, truth, rings, errors, pull) read at the mean
-    of the simulated covariate, ``xbar``, instead of at 0 (``teaching.pooling.intercept_at``)."""
+    of the simulated covariate, ``xbar``, instead of at 0 (``teaching.pooling.intercept_at``).
+    Its tables are columns of arrays, as the page reads them: ``table`` as ``PoolingResult.columns``,
+    ``truth`` as ``truth_columns``, ``values`` as ``LabView.coefficient_columns``, ``errors`` as
+    ``LabView.error_columns``."""
 
     xbar: float
-    table: pd.DataFrame
+    table: dict
     population: dict
-    truth: pd.DataFrame
+    truth: dict
     estimated_rings: list
     true_rings: list
-    values: pd.DataFrame
-    errors: pd.DataFrame
+    values: dict
+    errors: dict
     shrinkage: dict
 
 
 def centred_lab(view: LabView, settings: SimulationSettings) -> CentredLab:
-    from .pooling import centred_population, centred_table, covariate_mean, intercept_at, shift_rings
+    from .pooling import centred_population, covariate_mean, intercept_at, shift_rings
     from .pooling import mean_pull as pull_along_arrows
 
     result = view.result
     xbar = float(covariate_mean(result))
-    table = centred_table(result)
-    truth = truth_table(view.sim)
-    truth = truth.assign(intercept=intercept_at(truth["intercept"], truth["slope"], xbar))
-    values = coefficient_values(view)
-    if result is not None:
-        frames = [pd.DataFrame({"method": "truth", "coefficient": c, "value": truth[c].to_numpy(float)})
-                  for c in ("intercept", "slope")]
-        for method in ("none", "partial"):
-            rows = table[(table["method"] == method) & table["estimable"]]
-            frames += [pd.DataFrame({"method": method, "coefficient": c, "value": rows[c].to_numpy(float)})
-                       for c in ("intercept", "slope")]
-        values = pd.concat(frames, ignore_index=True)
-    errors = view.errors.copy()
-    true_at = truth.set_index("group").reindex([str(g) for g in result.levels])["intercept"].to_numpy(float)
-    common = table[table["method"] == "none"]["estimable"].to_numpy()
-    for i, method in enumerate(errors["method"]):
-        est = table[table["method"] == method]["intercept"].to_numpy(float)
-        err = (est - true_at)[common]
-        errors.loc[errors.index[i], "rmse_intercept"] = float(np.sqrt(np.mean(err**2))) if err.size else np.nan
+    table = dict(result.columns)  # centred_table(result), as arrays
+    table["intercept"] = intercept_at(table["intercept"], table["slope"], xbar)
+    truth = truth_columns(view.sim)
+    truth["intercept"] = intercept_at(truth["intercept"], truth["slope"], xbar)
+    values = _coefficient_columns(view, np.column_stack([truth["intercept"], truth["slope"]]), table)
+    true_at = intercept_at(*true_coefficients(view.sim, result.levels).T, xbar)
+    method = table["method"]
+    common = np.asarray(table["estimable"], bool)[method == "none"]
+    rmse = []
+    for name in view.error_columns["method"]:
+        err = (np.asarray(table["intercept"], float)[method == name] - true_at)[common]
+        rmse.append(float(np.sqrt(np.mean(err**2))) if err.size else np.nan)
+    errors = {**view.error_columns, "rmse_intercept": np.array(rmse, float)}
     return CentredLab(xbar, table, centred_population(result), truth,
                       shift_rings(estimated_rings(result), xbar), shift_rings(true_rings(settings), xbar),
                       values, errors, pull_along_arrows(result, at_x=xbar))

@@ -507,9 +507,13 @@ class PoolingResult:
     covariate.
 
     ``coefficients``: method -> (groups, p) array of raw coefficients in ``fixed_names`` order.
+
+    ``columns``: the columns of ``table`` as arrays (group and method as object arrays of text), for
+    code that runs on every slider move; ``table`` is made from them when first read (the same
+    table): a DataFrame cost as much as the numbers in it. Both are read-only.
     """
 
-    table: pd.DataFrame
+    columns: dict[str, np.ndarray]
     fit: object  # LmerFit
     population: dict[str, float]
     formula: str
@@ -525,6 +529,14 @@ class PoolingResult:
     # result, whose lines no page draws, is spared a table that cost a sixth of its comparison).
     _lines: pd.DataFrame | None = field(default=None, repr=False)
     _line_parts: dict | None = field(default=None, repr=False)
+    _table: pd.DataFrame | None = field(default=None, repr=False)  # made from ``columns`` when first read
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            c = self.columns
+            self._table = pd.DataFrame({**c, "group": _text(c["group"]), "method": _text(c["method"])})
+        return self._table
 
     @property
     def lines(self) -> pd.DataFrame:
@@ -706,9 +718,9 @@ def compare_groups(g: GroupedData, random: str = "both", reml: bool = True, star
              for k, name in enumerate(("intercept", "slope")[: 2 if has_x else 1])}
     if len(vary) == 1:  # one coefficient varies: the pull along it is the fraction of the way
         fraction = pulls["intercept" if vary == (0,) else "slope"]
-    table = pd.DataFrame({
-        "group": _text(np.repeat(np.asarray(g.levels, dtype=object), 3)),
-        "method": _text(np.tile(np.asarray(METHODS, dtype=object), m)),
+    columns = {
+        "group": np.repeat(np.asarray(g.levels, dtype=object), 3),
+        "method": np.tile(np.asarray(METHODS, dtype=object), m),
         "intercept": np.column_stack([parts[k][0] for k in METHODS]).ravel(),
         "slope": np.column_stack([parts[k][1] for k in METHODS]).ravel(),
         "n": np.repeat(g.counts, 3),
@@ -717,9 +729,9 @@ def compare_groups(g: GroupedData, random: str = "both", reml: bool = True, star
         "shrinkage_fraction": np.column_stack([nan, nan, fraction]).ravel(),
         "pull_intercept": np.column_stack([nan, nan, pulls["intercept"]]).ravel(),
         "pull_slope": np.column_stack([nan, nan, pulls.get("slope", nan)]).ravel(),
-    })
+    }
     return PoolingResult(
-        table=table, fit=fit, population=population, _line_parts=parts,
+        columns=columns, fit=fit, population=population, _line_parts=parts,
         _lines=_lines(g, parts, population) if lines else None,
         formula=lme4_formula(g, random), random=random, reml=bool(reml),
         held_at_mean=dict(zip(g.extra_names, map(float, means))),
@@ -765,20 +777,21 @@ def varying_names(result: PoolingResult) -> list[str]:
 def _own_and_mixed(result: PoolingResult, at_x: float | None):
     """The no-pooling and partial-pooling rows of ``result.table`` as arrays, in the table's group
     order (both methods list the groups in the same order), intercepts read at ``at_x`` (None: at 0),
-    and the population value read the same way. Masks on plain arrays: selecting the rows as small
-    DataFrames cost milliseconds of every slider move of the pages that report the pull."""
-    table, pop = result.table, result.population
-    method = table["method"].to_numpy(dtype=object)
+    and the population value read the same way. Masks on the table's arrays (``result.columns``):
+    selecting the rows as small DataFrames cost milliseconds of every slider move of the pages that
+    report the pull."""
+    table, pop = result.columns, result.population
+    method = table["method"]
     none_rows, partial_rows = method == "none", method == "partial"
     names = varying_names(result)
-    columns = {n: table[n].to_numpy(float) for n in names}
+    columns = {n: np.asarray(table[n], float) for n in names}
     if at_x is not None and result.data.x is not None and "intercept" in columns:
-        columns["intercept"] = intercept_at(columns["intercept"], table["slope"].to_numpy(float), at_x)
+        columns["intercept"] = intercept_at(columns["intercept"], np.asarray(table["slope"], float), at_x)
         pop = {"intercept": intercept_at(pop["intercept"], pop["slope"], at_x), "slope": pop["slope"]}
     own = {n: columns[n][none_rows] for n in names}
     mixed = {n: columns[n][partial_rows] for n in names}
-    groups = table["group"].to_numpy(dtype=object)[none_rows]
-    estimable = table["estimable"].to_numpy(dtype=bool)[none_rows]
+    groups = table["group"][none_rows]
+    estimable = np.asarray(table["estimable"], bool)[none_rows]
     return groups, estimable, own, mixed, pop
 
 

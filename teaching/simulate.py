@@ -84,17 +84,37 @@ PRESETS: dict[str, SimulationSettings] = {
 
 @dataclass
 class SimulatedData:
-    """``data``: columns group (text; a Categorical of zero-padded ids), x, y.
-    ``truth``: per group (index = group), the true intercept and slope."""
+    """One simulated data set, as arrays: each row's group (``codes`` into ``levels``, zero-padded
+    ids), covariate ``x`` and response ``y``; per group the true intercept and slope
+    (``true_coefficients``, rows in the order of ``levels``).
 
-    data: pd.DataFrame
-    truth: pd.DataFrame
+    ``data`` (columns group: a Categorical of the ids, x, y) and ``truth`` (per group, index =
+    group: the true intercept and slope) are the same as tables, made when first read: the lab
+    reads the arrays on every slider move, where the two tables cost more than drawing the sample.
+    """
+
     settings: SimulationSettings
+    levels: list[str]
+    codes: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    true_coefficients: np.ndarray  # (groups, 2): intercept, slope
     # The same rows checked and coded as compare_pooling codes ``data`` (no missing values, every
     # group used, levels in their order): the fit starts from them, not from the frame again.
-    # Made by simulate(); a copy with other rows (dataclasses.replace(sim, data=...)) must pass
-    # grouped=None, and is then coded from its frame.
+    # Made by simulate(); a copy made with dataclasses.replace(sim, grouped=None) is coded from its frame.
     grouped: GroupedData | None = field(default=None, repr=False)
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        labels = pd.Index(self.levels, dtype=object).astype(str)  # the text dtype pandas infers for them
+        return pd.DataFrame({"group": pd.Categorical.from_codes(self.codes, categories=labels),
+                             "x": self.x, "y": self.y})
+
+    @cached_property
+    def truth(self) -> pd.DataFrame:
+        labels = pd.Index(self.levels, dtype=object).astype(str)
+        return pd.DataFrame({"intercept": self.true_coefficients[:, 0], "slope": self.true_coefficients[:, 1]},
+                            index=labels.rename("group"))
 
 
 def group_sizes(s: SimulationSettings, rng: np.random.Generator) -> np.ndarray:
@@ -125,15 +145,12 @@ def simulate(settings: SimulationSettings) -> SimulatedData:
         x = rng.standard_normal(codes.size)
     intercept, slope = s.fixed_intercept + a, s.fixed_slope + b
     y = intercept[codes] + slope[codes] * x + s.sd_residual * rng.standard_normal(codes.size)
-    labels = pd.Index([f"{j + 1:0{len(str(m))}d}" for j in range(m)])  # one Index for both (text once)
-    group = pd.Categorical.from_codes(codes, categories=labels)
-    data = pd.DataFrame({"group": group, "x": x, "y": y})
-    truth = pd.DataFrame({"intercept": intercept, "slope": slope}, index=labels.rename("group"))
-    grouped = GroupedData(y=y, x=x, extras=np.zeros((codes.size, 0)), codes=codes.astype(np.int64),
-                          levels=[str(v) for v in labels.to_numpy(dtype=object)], counts=np.asarray(sizes, np.int64),
-                          response="y", group="group", covariate="x", extra_names=(), dropped_rows=0,
-                          rows=np.arange(codes.size))
-    return SimulatedData(data, truth, s, grouped)
+    levels = [f"{j + 1:0{len(str(m))}d}" for j in range(m)]
+    codes = codes.astype(np.int64)
+    grouped = GroupedData(y=y, x=x, extras=np.zeros((codes.size, 0)), codes=codes, levels=levels,
+                          counts=np.asarray(sizes, np.int64), response="y", group="group", covariate="x",
+                          extra_names=(), dropped_rows=0, rows=np.arange(codes.size))
+    return SimulatedData(s, levels, codes, x, y, np.column_stack([intercept, slope]), grouped)
 
 
 # -- how well each method recovers the truth ---------------------------------------------
@@ -143,11 +160,22 @@ class SimulationEvaluation:
     over the groups whose own line is estimable (the same groups for all three methods, so
     the numbers compare), with their count. ``parameters``: true and estimated fixed effects,
     SDs, correlation and residual SD (NaN for what the model does not estimate).
-    ``shrinkage_factor``: mean_shrinkage_factor of the fit (1 = no shrinkage)."""
+    ``shrinkage_factor``: mean_shrinkage_factor of the fit (1 = no shrinkage).
+    Both tables are made, when first read, from their columns (``error_columns``: method,
+    rmse_intercept, rmse_slope, n_groups; ``parameter_columns``: parameter, true, estimated),
+    which the lab reads on every slider move instead."""
 
     result: object  # PoolingResult
-    errors: pd.DataFrame
-    parameters: pd.DataFrame
+    error_columns: dict
+    parameter_columns: dict
+
+    @cached_property
+    def errors(self) -> pd.DataFrame:
+        return pd.DataFrame(self.error_columns)
+
+    @cached_property
+    def parameters(self) -> pd.DataFrame:
+        return pd.DataFrame(self.parameter_columns)
 
     @cached_property
     def shrinkage_factor(self) -> pd.Series:
@@ -176,22 +204,33 @@ def evaluate_simulation(sim: SimulatedData, random: str = "both", reml: bool = T
         result = compare_groups(sim.grouped, random=random, reml=reml, start=start, lines=False)
     else:
         result = compare_pooling(sim.data, "y", "group", "x", random=random, reml=reml, start=start)
-    truth = sim.truth
-    if len(truth) != len(result.levels) or not np.array_equal(truth.index.to_numpy(object), result.levels):
-        truth = truth.reindex(result.levels)
-    true_coef = truth[["intercept", "slope"]].to_numpy()
+    true_coef = true_coefficients(sim, result.levels)
     common = np.isfinite(result.coefficients["none"][:, 0])
     rmse = np.full((len(METHODS), 2), np.nan)
     for k, method in enumerate(METHODS):
         if common.any():
             err = result.coefficients[method][common, :2] - true_coef[common]
             rmse[k] = np.sqrt(np.mean(err**2, axis=0))
-    errors = pd.DataFrame({"method": list(METHODS), "rmse_intercept": rmse[:, 0],
-                           "rmse_slope": rmse[:, 1], "n_groups": np.full(len(METHODS), int(common.sum()))})
+    errors = {"method": list(METHODS), "rmse_intercept": rmse[:, 0], "rmse_slope": rmse[:, 1],
+              "n_groups": np.full(len(METHODS), int(common.sum()))}
     s = sim.settings
     true = {"fixed_intercept": s.fixed_intercept, "fixed_slope": s.fixed_slope, "sd_intercept": s.sd_intercept,
             "sd_slope": s.sd_slope, "correlation": s.correlation, "sd_residual": s.sd_residual}
     estimated = _estimated_parameters(result.fit, random)
-    parameters = pd.DataFrame({"parameter": list(true), "true": list(true.values()),
-                               "estimated": [float(estimated[k]) for k in true]})
+    parameters = {"parameter": list(true), "true": list(true.values()),
+                  "estimated": [float(estimated[k]) for k in true]}
     return SimulationEvaluation(result, errors, parameters)
+
+
+def true_coefficients(sim: SimulatedData, levels) -> np.ndarray:
+    """The true (intercept, slope) of each group of ``levels``, rows in that order (NaN for a
+    group the simulation does not have): ``sim.truth.reindex(levels)``, from the arrays."""
+    levels = list(levels)
+    if levels == sim.levels:
+        return sim.true_coefficients
+    row = {g: i for i, g in enumerate(sim.levels)}
+    out = np.full((len(levels), 2), np.nan)
+    for j, g in enumerate(levels):
+        if g in row:
+            out[j] = sim.true_coefficients[row[g]]
+    return out
