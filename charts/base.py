@@ -373,10 +373,17 @@ def rounded(values, digits: int = 4) -> np.ndarray:
     array's spread (at least 1% of its largest magnitude), far finer than a pixel; NaN kept.
     Shorter JSON, and no 15-digit noise in hover labels."""
     v = np.asarray(values, dtype=float)
-    finite = v[np.isfinite(v)]
-    if finite.size == 0:
+    if v.size == 0:
         return v
-    scale = max(float(np.ptp(finite)), 0.01 * float(np.max(np.abs(finite))))
+    lo, hi = v.min(), v.max()
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN breaks or infinities: the finite values only
+        finite = v[np.isfinite(v)]
+        if finite.size == 0:
+            return v
+        lo, hi = finite.min(), finite.max()
+    # The spread and the largest magnitude from the extremes (a figure rounds each of its arrays
+    # on every slider move: selecting the finite values and np.ptp cost more than the rounding).
+    scale = max(float(hi - lo), 0.01 * max(abs(float(lo)), abs(float(hi))))
     if scale == 0.0:
         return v
     return np.round(v, int(digits - np.floor(np.log10(scale))))

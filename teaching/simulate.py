@@ -145,7 +145,8 @@ def simulate(settings: SimulationSettings) -> SimulatedData:
         x = rng.standard_normal(codes.size)
     intercept, slope = s.fixed_intercept + a, s.fixed_slope + b
     y = intercept[codes] + slope[codes] * x + s.sd_residual * rng.standard_normal(codes.size)
-    levels = [f"{j + 1:0{len(str(m))}d}" for j in range(m)]
+    width = len(str(m))
+    levels = [str(j).zfill(width) for j in range(1, m + 1)]  # zero-padded ids: "001" … "200"
     codes = codes.astype(np.int64)
     grouped = GroupedData(y=y, x=x, extras=np.zeros((codes.size, 0)), codes=codes, levels=levels,
                           counts=np.asarray(sizes, np.int64), response="y", group="group", covariate="x",
