@@ -23,6 +23,14 @@ st.set_page_config(page_title="Shrinkage Lab", page_icon="🎯", layout="wide", 
 # Arrow strings cost a quarter of a lab slider move's CPU (same "str" dtype and behaviour).
 pd.set_option("mode.string_storage", "python")
 
+LANDING = st.Page("app_pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
+                  default=True)  # served at the app's root: Streamlit gives the default page the path ""
+# The same page under its own name, /three-ways (hidden from the sidebar, which lists it once): Streamlit
+# serves the default page only at "/", and a link to /three-ways showed "Page not found". Not a switch
+# to "/": the link's parameters are bound to widgets, and a switch drops them from the address.
+LANDING_BY_NAME = st.Page("app_pages/three_ways.py", title="Three ways to pool", url_path="three-ways",
+                          visibility="hidden")
+
 # The folder is app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
 # multipage layout and, on a direct link to a page, runs that file without this router.
 # Section name -> pages in that section, in the order students should see them.
@@ -33,8 +41,8 @@ SECTIONS = {
                 url_path="walkthrough"),
     ],
     "See it": [
-        st.Page("app_pages/three_ways.py", title="Three ways to pool", icon=":material/stacked_line_chart:",
-                url_path="three-ways", default=True),
+        LANDING,
+        LANDING_BY_NAME,
         st.Page("app_pages/shrinkage_map.py", title="The shrinkage map", icon=":material/scatter_plot:",
                 url_path="shrinkage-map"),
         st.Page("app_pages/lab.py", title="Shrinkage lab", icon=":material/tune:", url_path="lab"),

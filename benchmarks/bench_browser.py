@@ -36,11 +36,12 @@ SLIDER_CASES = {
     "lab": ("lab", "", "groups", 0, 200, 400),
     "less-data": ("less-data", "", "keep", 0, 250, 500),
 }
-PAGES = ["welcome", "walkthrough", "three-ways", "shrinkage-map", "lab", "less-data", "how-it-is-fitted",
+# "" is the landing page, Three ways to pool: the address its sidebar link and the app's root use.
+PAGES = ["welcome", "walkthrough", "", "shrinkage-map", "lab", "less-data", "how-it-is-fitted",
          "predictions", "your-model", "exercises"]
 GOAL_PAGE_MS = 1500
 # url path -> the page's name in the sidebar (the default page's link has no path of its own)
-TITLES = {"welcome": "Welcome", "walkthrough": "Guided walkthrough", "three-ways": "Three ways to pool",
+TITLES = {"welcome": "Welcome", "walkthrough": "Guided walkthrough", "": "Three ways to pool",
           "shrinkage-map": "The shrinkage map", "lab": "Shrinkage lab", "less-data": "Less data, more shrinkage",
           "how-it-is-fitted": "How the model is fitted", "predictions": "Predictions", "your-model": "Your model",
           "exercises": "Exercises"}
