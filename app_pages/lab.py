@@ -177,16 +177,12 @@ def numbers(view: lab.LabView, centred=None) -> None:
     # converting one from pandas cost more than the two tables' numbers.
     params = pa.table({"Parameter": list(p["label"]), "True value": np.asarray(p["true"], float),
                        "Estimated (REML)": np.asarray(p["estimated"], float)})
-    st.dataframe(params, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
-                                ("True value", "Estimated (REML)")})
+    ui.table(params)
     st.caption("What the mixed model estimated, next to the values the data were drawn from.")
     e = view.error_columns
     errors = pa.table({"Method": list(e["label"]), "Error of intercepts (RMSE)": np.asarray(e["rmse_intercept"], float),
                        "Error of slopes (RMSE)": np.asarray(e["rmse_slope"], float)})
-    st.dataframe(errors, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
-                                ("Error of intercepts (RMSE)", "Error of slopes (RMSE)")})
+    ui.table(errors)
     n = int(e["n_groups"][0])
     verdict = []
     for coefficient, value in better.items():

@@ -230,8 +230,7 @@ def holdout_section() -> None:
             f"Error on the {int(tab['n_predicted'].max())} hidden observations when the last {last_words} of each "
             f"{g} are held out.", key="holdout_bars")
     best = tab.loc[tab["rmse"].idxmin(), "method"]
-    st.dataframe(tab[["Method", "rmse", "n_predicted"]].rename(columns={"rmse": "RMSE", "n_predicted": "Predicted rows"}),
-                 hide_index=True, width="stretch")
+    ui.table(tab[["Method", "rmse", "n_predicted"]].rename(columns={"rmse": "RMSE", "n_predicted": "Predicted rows"}))
     rmse = tab.set_index("method")["rmse"]
     order = list(rmse.sort_values().index)
     name = {m: charts.METHOD_STYLE[m]["short"] for m in rmse.index}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import charts
@@ -140,9 +141,13 @@ def thinned_section() -> None:
             first.index.name = f"first such {g}"
             table = first
             st.caption(f"{gs.capitalize()} with the same numbers are shown once ({len(table)} rows for {len(moved)} {gs}).")
-        st.dataframe(table, width="stretch", height=min(420, 38 + 35 * len(table)),
-                     column_config={c: st.column_config.NumberColumn(c, format="%.0f%%")
-                                    for c in table.columns if c.startswith("Pull")})
+        # Whole percents (the header says so); a group without an arrow has an empty cell.
+        table = table.rename(columns={c: f"{c} (%)" for c in table.columns if c.startswith("Pull")})
+        for c in table.columns:
+            if c.startswith("Pull"):
+                table[c] = pd.array(np.round(table[c].to_numpy(float)), dtype="Float64").astype("Int64")
+        with st.container(height=420 if len(table) > 11 else "content"):  # a long table scrolls in place
+            ui.table(table, hide_index=False)
     st.caption(f"The pull is the share of the way the mixed model moves a {possessive(g)} estimate from its own estimate "
                "to the population value, measured along its arrow (0% = not at all, 100% = all the way; above 100% = "
                "past the population value, below 0% = away from it): the same measure as on the shrinkage map and in "

@@ -129,6 +129,15 @@ def printout(text: str, key: str) -> None:
         st.text(text, width="stretch")
 
 
+def table(data, hide_index: bool = True) -> None:
+    """A small table that a student reads (a few rows of numbers): an HTML table, numbers right-aligned
+    with four decimals, an empty cell where a value is missing. Not st.dataframe: its grid is drawn on
+    a canvas by 1.2 MB of code that a new tab loads and runs before the page's figures (the lab's two
+    small tables cost 0.2-0.3 s of its new-tab load, measured side by side), and text on a canvas cannot
+    be found with the browser's search, selected, or printed as the page's text can."""
+    st.table(data, hide_index=hide_index)
+
+
 def code(text: str) -> str:
     """Inline code in Markdown, also for text with backticks (formulas with `odd names`): the
     fence is longer than any run of backticks in the text, so nothing in it can end the code."""

@@ -104,12 +104,12 @@ def test_balance_seed_and_new_sample(lab):
     for balance in ("Unbalanced sizes", "Dropout over time", "Equal group sizes"):
         lab.radio(key="balance").set_value(balance).run()
         assert not lab.exception
-    before = lab.dataframe[0].value.copy()
+    before = lab.table[0].value.copy()
     lab.button[0].click().run()
     assert lab.number_input(key="seed").value == 2
-    assert not lab.dataframe[0].value.equals(before)
+    assert not lab.table[0].value.equals(before)
     lab.number_input(key="seed").set_value(1).run()
-    assert lab.dataframe[0].value.equals(before)  # the same seed gives the same sample
+    assert lab.table[0].value.equals(before)  # the same seed gives the same sample
 
 
 @pytest.mark.parametrize("preset", ["As fitted (GPA)", "Many more measurements", "More group variance, less noise",
@@ -140,7 +140,7 @@ def test_a_shared_link_restores_the_view():
     assert at.number_input(key="seed").value == 7
     assert at.radio(key="balance").value == "Dropout over time"
     again = open_page(LAB, per_group="12", sd_int="0.5", seed="7", balance="Dropout over time")
-    assert at.dataframe[0].value.equals(again.dataframe[0].value)
+    assert at.table[0].value.equals(again.table[0].value)
 
 
 def test_a_preset_link_sets_its_values():

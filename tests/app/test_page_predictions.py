@@ -83,13 +83,13 @@ def test_every_control_with_every_data_set_and_model(data, model):
     last = max(1, round(0.5 * int(frame[info.group].value_counts().min())))
     expected = holdout_comparison(frame, info.response, info.group, info.covariate, holdout_last=last,
                                   random=choice.random, extra_covariates=info.extra_covariates).table
-    shown = next(df.value for df in at.dataframe if "RMSE" in df.value.columns)
+    shown = next(df.value for df in at.table if "RMSE" in df.value.columns)
     np.testing.assert_allclose(shown["RMSE"].to_numpy(), expected["rmse"].to_numpy(), rtol=1e-9)
 
 
 def test_sleepstudy_partial_pooling_predicts_the_last_days_best():
     at = open_page(PAGE, data="sleepstudy", model="Random intercept and slope (correlated)")
-    shown = next(df.value for df in at.dataframe if "RMSE" in df.value.columns).set_index("Method")
+    shown = next(df.value for df in at.table if "RMSE" in df.value.columns).set_index("Method")
     assert shown["RMSE"].idxmin().startswith("Partial pooling")
     assert any("Partial pooling predicts best" in m.value for m in at.markdown)
 
@@ -99,7 +99,7 @@ def test_holdout_verdict_never_contradicts_the_ranking(data):
     """The sentence names the method with the smallest RMSE, and says 'over-reacts' only when no
     pooling is worse than partial pooling."""
     at = open_page(PAGE, data=data)
-    shown = next(df.value for df in at.dataframe if "RMSE" in df.value.columns).set_index("Method")["RMSE"]
+    shown = next(df.value for df in at.table if "RMSE" in df.value.columns).set_index("Method")["RMSE"]
     text = next(m.value for m in at.markdown if "predicts best" in m.value)
     best = shown.idxmin()
     expected = {"Partial": "Partial pooling predicts best", "No poo": "own estimate predicts best",

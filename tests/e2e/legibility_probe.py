@@ -82,12 +82,13 @@ MEASURE_JS = r"""
 """
 
 
-# Tables (st.dataframe) whose frame runs past the column they sit in: the columns on the right are
-# then cut off or out of the window (presenter mode zooms tables).
+# Tables (st.dataframe's grids and st.table's HTML tables) whose frame runs past the column they sit
+# in: the columns on the right are then cut off or out of the window (presenter mode zooms tables).
 TABLES_JS = r"""
-() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).filter((e) => e.offsetParent !== null)
+() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]'))
+  .filter((e) => e.offsetParent !== null)
   .map((e) => {
-    const frame = e.querySelector('[data-testid="stDataFrameResizable"]') || e;
+    const frame = e.querySelector('[data-testid="stDataFrameResizable"]') || e.querySelector('table') || e;
     const r = frame.getBoundingClientRect();
     const column = e.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
     const first = e.querySelector('[role="columnheader"], th');
