@@ -435,3 +435,20 @@ def chromium_browser(headless: bool = True):
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_profile(browser, headless: bool = True):
+    """A browser context with a profile of its own on disk, as a student's everyday browser has (kept
+    between visits: its HTTP cache and the compiled code of the scripts it ran before), unlike
+    ``browser.new_context()``, which is a private window that keeps both in memory only. Started from
+    ``browser``'s Playwright (a second Chromium process); the profile is deleted afterwards."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="shrinkage-lab-profile-")
+    context = browser.browser_type.launch_persistent_context(folder, viewport=VIEWPORT, **launch_options(headless))
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(folder, ignore_errors=True)
