@@ -113,10 +113,25 @@ function hasWebGL() {
   return webglWorks;
 }
 
+const asSvg = (traces) => traces.map((t) => (t.type === 'scattergl' ? Object.assign({}, t, {type: 'scatter'}) : t));
+const hasGl = (traces) => traces.some((t) => t.type === 'scattergl');
+
 // Where the browser has no WebGL (switched off, or no GPU driver), WebGL traces are drawn as SVG.
-function drawable(traces) {
-  if (hasWebGL()) return traces;
-  return traces.map((t) => (t.type === 'scattergl' ? Object.assign({}, t, {type: 'scatter'}) : t));
+// A plot's first draw is SVG too: setting up WebGL (a context, its shaders) made the lab map's first
+// draw take 546 ms instead of 300 ms in Chromium without a GPU, while a new tab waits for it.
+// Once the page has been drawn and the browser is idle, the plot is redrawn with WebGL (the same
+// picture), so that the slider moves that follow redraw the dense points faster (upgrade, below).
+function drawable(box, traces) {
+  if (!box.__drawn || !hasGl(traces) || !hasWebGL()) return asSvg(traces);
+  return traces;
+}
+
+function upgrade(box, message, Plotly) {
+  const later = () => {
+    box.__queue = box.__queue.then(() => (box.__latest === message && box.isConnected ? draw(box, message, Plotly) : null))
+      .catch((error) => console.error('Shrinkage Lab: a figure could not be redrawn with WebGL', error));
+  };
+  setTimeout(() => (window.requestIdleCallback ? requestIdleCallback(later, {timeout: 2000}) : later()), 1000);
 }
 
 function draw(box, message, Plotly) {
@@ -134,7 +149,11 @@ function draw(box, message, Plotly) {
   }
   const config = box.__config;
   box.__layout = message.figure.layout;
-  return Plotly.react(plot, drawable(message.figure.data || []), layout, config).then(() => {
+  const traces = message.figure.data || [];
+  const first = !box.__drawn;
+  return Plotly.react(plot, drawable(box, traces), layout, config).then(() => {
+    box.__drawn = true;
+    if (first && hasGl(traces) && hasWebGL()) upgrade(box, message, Plotly);
     if (message.clickable) reportClicks(box, plot);
     if (box.__resizes) return;
     // The column's width changes with the window and the sidebar, and full screen changes both.

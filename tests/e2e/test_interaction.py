@@ -187,8 +187,9 @@ NO_WEBGL = """HTMLCanvasElement.prototype.getContext = ((get) => function (kind,
 
 
 def test_the_labs_map_draws_its_points_with_webgl_and_as_svg_where_there_is_none(fresh_app, server):
-    # The lab's dense map asks for WebGL points (charts.shrinkage_map(webgl=True)); a browser
-    # without WebGL gets the same points as SVG from the live chart, not Plotly's error.
+    # The lab's dense map asks for WebGL points (charts.shrinkage_map(webgl=True)); the live chart
+    # draws them as SVG first (a new tab does not wait for WebGL's set-up) and with WebGL once the
+    # browser is idle; a browser without WebGL keeps the SVG points, not Plotly's error.
     drawn = {}
     for webgl in (True, False):
         page = fresh_app()
@@ -196,6 +197,13 @@ def test_the_labs_map_draws_its_points_with_webgl_and_as_svg_where_there_is_none
             page.add_init_script(NO_WEBGL)
         kit.open_app(page, server.url("lab"))
         kit.wait_for_figures(page)
+        first = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.map((t) => t.type)")
+        assert "scattergl" not in first, "the first draw waited for WebGL"
+        if webgl:  # redrawn with WebGL once the page is idle (about a second after it was drawn)
+            page.wait_for_function("""() => document.querySelector('.js-plotly-plot')._fullData
+                .some((t) => t.type === 'scattergl')""", timeout=15_000)
+        else:
+            page.wait_for_timeout(3000)  # no redraw comes: there is no WebGL to redraw with
         drawn[webgl] = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
             return {types: gd._fullData.map((t) => t.type), names: gd._fullData.map((t) => t.name),
                     svgPoints: gd.querySelectorAll('.scatterlayer .point').length,
