@@ -382,13 +382,12 @@ class CentredLab:
 
 
 def centred_lab(view: LabView, settings: SimulationSettings) -> CentredLab:
-    from .pooling import centred_population, covariate_mean, intercept_at, shift_rings
+    from .pooling import centred_columns, centred_population, covariate_mean, intercept_at, shift_rings
     from .pooling import mean_pull as pull_along_arrows
 
     result = view.result
     xbar = float(covariate_mean(result))
-    table = dict(result.columns)  # centred_table(result), as arrays
-    table["intercept"] = intercept_at(table["intercept"], table["slope"], xbar)
+    table = centred_columns(result)
     truth = truth_columns(view.sim)
     truth["intercept"] = intercept_at(truth["intercept"], truth["slope"], xbar)
     values = _coefficient_columns(view, np.column_stack([truth["intercept"], truth["slope"]]), table)

@@ -940,6 +940,14 @@ def centred_table(result: PoolingResult) -> pd.DataFrame:
     return t
 
 
+def centred_columns(result: PoolingResult) -> dict[str, np.ndarray]:
+    """``centred_table(result)`` as arrays, the shape of ``PoolingResult.columns`` (for code on a
+    slider's hot path, e.g. the lab's map read at the covariate's mean). Read-only."""
+    xbar = covariate_mean(result)
+    c = result.columns
+    return c if xbar is None else {**c, "intercept": intercept_at(c["intercept"], c["slope"], xbar)}
+
+
 def centred_population(result: PoolingResult) -> dict[str, float]:
     xbar = covariate_mean(result) or 0.0
     pop = result.population

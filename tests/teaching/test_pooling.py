@@ -404,3 +404,21 @@ def test_cli_pool_matched_no_pooling(random, shared, own):
     text = run_cli("--data", "datasets/sleepstudy.csv", "--response", "Reaction", "--group", "Subject",
                    "--covariate", "Days", "--random", random)
     assert "No pooling here means" in text.stdout
+
+
+@pytest.mark.parametrize("data,random", [("sleepstudy", "both"), ("gpa", "both"), ("iris", "intercept")])
+def test_centred_columns_are_the_centred_table_as_arrays(data, random):
+    """The lab reads the pooling table at the covariate's mean as arrays; they hold the same numbers
+    as ``centred_table``: every intercept moved to intercept + slope · x̄, the rest untouched."""
+    from teaching.pooling import centred_columns, centred_table, covariate_mean
+
+    info = datasets.info(data)
+    result = compare_pooling(datasets.load(data), info.response, info.group, info.covariate, random=random)
+    columns, table = centred_columns(result), centred_table(result)
+    assert list(columns) == list(table.columns)
+    for name in table.columns:
+        pd.testing.assert_series_equal(pd.Series(columns[name], name=name), table[name], check_dtype=False)
+    xbar = covariate_mean(result)
+    assert xbar is not None and abs(xbar) > 0.1
+    expected = result.columns["intercept"] + result.columns["slope"] * xbar
+    np.testing.assert_array_equal(np.asarray(columns["intercept"], float), expected)
